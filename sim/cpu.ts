@@ -80,6 +80,8 @@ export class KThread {
   wmesg = '';
   /** @internal A wakeup arrived between the yield of a sleep and the end of that step. */
   wokenInStep = false;
+  /** @internal When that wakeup happened (the waker's local time). */
+  wokenAt = 0;
   private resumeValue = 0;
   private timeoutHandle = -1;
   private readonly gen: Generator<Wait, void, number>;
@@ -344,12 +346,23 @@ export class Scheduler {
     if (td.state === 'running') {
       // The sleep was registered in this very step; it takes effect when the step ends.
       td.wokenInStep = true;
+      td.wokenAt = this.localNow();
       return;
     }
     this.makeRunnable(td, this.localNow());
   }
 
   private makeRunnable(td: KThread, at: number): void {
+    if (at > this.engine.now) {
+      // Runnable from `at` on, not before: a CPU freeing earlier must not pick it up early.
+      td.state = 'paused';
+      this.cpuEvent(at, () => this.enqueue(td, at));
+      return;
+    }
+    this.enqueue(td, at);
+  }
+
+  private enqueue(td: KThread, at: number): void {
     td.state = 'runnable';
     let q = this.runq.get(td.priority);
     if (!q) {
@@ -458,13 +471,13 @@ export class Scheduler {
     } else if (wait.kind === 'sleep') {
       if (td.wokenInStep) {
         td.wokenInStep = false;
-        this.makeRunnable(td, end);
+        this.makeRunnable(td, Math.max(end, td.wokenAt));
       } else {
         td.state = 'sleeping';
       }
     } else if (wait.kind === 'pause') {
       td.state = 'paused';
-      this.cpuEvent(end + wait.duration, () => this.makeRunnable(td, end + wait.duration));
+      this.makeRunnable(td, end + wait.duration);
     } else {
       this.makeRunnable(td, end);
     }

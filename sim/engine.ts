@@ -5,7 +5,7 @@
  * (about 2.5 hours of simulated time). Events due at the same instant run in the order they
  * were scheduled, so a run is reproducible. The pending set is a binary heap over typed arrays
  * (times and sequence numbers in Float64Arrays, callbacks in a slot table), because a
- * simulation spends much of its host time here.
+ * simulation spends much of its host time here. Cancelled events are deleted lazily.
  *
  * @example
  *   const engine = new EventEngine();
@@ -31,28 +31,30 @@ const SLOT_BITS = 2 ** 26;
 export class EventEngine {
   private nowPs = 0;
   private seq = 0;
+  /** Entries in the heap, including cancelled ones not yet popped. */
   private size = 0;
+  private cancelledCount = 0;
   private capacity: number;
-  /** heap[i] = slot index; ordered by (time, seq) of the slot. */
-  private heap: Int32Array;
-  private slotTime: Float64Array;
-  private slotSeq: Float64Array;
+  // The heap keeps its keys in heap order (time, then sequence) beside the slot index, so that
+  // sifting touches contiguous typed arrays instead of chasing slot indices.
+  private hTime: Float64Array;
+  private hSeq: Float64Array;
+  private hSlot: Int32Array;
   private slotGen: Uint32Array;
-  /** heap position of each live slot, -1 when the slot is free. */
-  private slotPos: Int32Array;
   private slotFn: (EventCallback | null)[];
-  private freeSlots: number[] = [];
+  private freeSlots: Int32Array;
+  private freeCount = 0;
   private nextSlot = 0;
   private depth = 0;
   private executed = 0;
 
   constructor(initialCapacity = 1024) {
     this.capacity = Math.max(16, initialCapacity);
-    this.heap = new Int32Array(this.capacity);
-    this.slotTime = new Float64Array(this.capacity);
-    this.slotSeq = new Float64Array(this.capacity);
+    this.hTime = new Float64Array(this.capacity);
+    this.hSeq = new Float64Array(this.capacity);
+    this.hSlot = new Int32Array(this.capacity);
     this.slotGen = new Uint32Array(this.capacity);
-    this.slotPos = new Int32Array(this.capacity).fill(-1);
+    this.freeSlots = new Int32Array(this.capacity);
     this.slotFn = new Array(this.capacity).fill(null);
   }
 
@@ -63,7 +65,7 @@ export class EventEngine {
 
   /** Number of events waiting to run. */
   get pending(): number {
-    return this.size;
+    return this.size - this.cancelledCount;
   }
 
   /** Events run since the engine was created. */
@@ -73,7 +75,8 @@ export class EventEngine {
 
   /** Time of the earliest pending event, or Infinity when none is pending. */
   peekTime(): number {
-    return this.size === 0 ? Infinity : this.slotTime[this.heap[0]!]!;
+    this.dropCancelledTop();
+    return this.size === 0 ? Infinity : this.hTime[0]!;
   }
 
   /**
@@ -81,21 +84,19 @@ export class EventEngine {
    * time: a loosely-timed thread may stamp an action slightly behind global time (DESIGN.md).
    */
   schedule(at: number, fn: EventCallback): EventHandle {
-    if (!Number.isInteger(at)) {
+    if (!Number.isSafeInteger(at)) {
+      if (at > MAX_TIME_PS) {
+        throw new SimTimeError(
+          `schedule: time ${at} ps is past 2^53 ps (about 2.5 hours of simulated time), the engine's limit`,
+        );
+      }
       throw new SimTimeError(`schedule: time must be an integer number of picoseconds, got ${at}`);
-    }
-    if (at > MAX_TIME_PS) {
-      throw new SimTimeError(
-        `schedule: time ${at} ps is past 2^53 ps (about 2.5 hours of simulated time), the engine's limit`,
-      );
     }
     if (typeof fn !== 'function') throw new TypeError('schedule: callback must be a function');
     if (at < this.nowPs) at = this.nowPs;
-    const slot = this.allocSlot();
-    this.slotTime[slot] = at;
-    this.slotSeq[slot] = this.seq++;
+    const slot = this.freeCount > 0 ? this.freeSlots[--this.freeCount]! : this.newSlot();
     this.slotFn[slot] = fn;
-    this.push(slot);
+    this.push(at, this.seq++, slot);
     return this.slotGen[slot]! * SLOT_BITS + slot;
   }
 
@@ -109,26 +110,31 @@ export class EventEngine {
   cancel(handle: EventHandle): boolean {
     const slot = handle % SLOT_BITS;
     const gen = Math.floor(handle / SLOT_BITS);
-    if (slot >= this.nextSlot || this.slotGen[slot] !== gen) return false;
-    const pos = this.slotPos[slot]!;
-    if (pos < 0) return false;
-    this.removeAt(pos);
-    this.releaseSlot(slot);
+    if (slot >= this.nextSlot || this.slotGen[slot] !== gen || this.slotFn[slot] === null) return false;
+    // Lazy deletion: the entry stays in the heap and is skipped when it reaches the top.
+    this.slotFn[slot] = null;
+    this.cancelledCount++;
     return true;
   }
 
   /** Run the earliest event. Returns false when nothing is pending. */
   step(): boolean {
-    if (this.size === 0) return false;
-    const slot = this.heap[0]!;
-    const t = this.slotTime[slot]!;
-    const fn = this.slotFn[slot]!;
-    this.removeAt(0);
-    this.releaseSlot(slot);
-    if (t > this.nowPs) this.nowPs = t;
-    this.executed++;
-    fn();
-    return true;
+    for (;;) {
+      if (this.size === 0) return false;
+      const t = this.hTime[0]!;
+      const slot = this.hSlot[0]!;
+      const fn = this.slotFn[slot];
+      this.pop();
+      this.release(slot);
+      if (fn === null || fn === undefined) {
+        this.cancelledCount--;
+        continue;
+      }
+      if (t > this.nowPs) this.nowPs = t;
+      this.executed++;
+      fn();
+      return true;
+    }
   }
 
   /** Run until no event is pending. */
@@ -148,7 +154,11 @@ export class EventEngine {
     }
     this.depth++;
     try {
-      while (this.size > 0 && this.slotTime[this.heap[0]!]! <= t) this.step();
+      for (;;) {
+        this.dropCancelledTop();
+        if (this.size === 0 || this.hTime[0]! > t) break;
+        this.step();
+      }
     } finally {
       this.depth--;
     }
@@ -160,96 +170,101 @@ export class EventEngine {
     return this.depth > 1;
   }
 
-  private allocSlot(): number {
-    const reused = this.freeSlots.pop();
-    if (reused !== undefined) return reused;
+  private dropCancelledTop(): void {
+    while (this.size > 0 && this.slotFn[this.hSlot[0]!] === null) {
+      const slot = this.hSlot[0]!;
+      this.pop();
+      this.release(slot);
+      this.cancelledCount--;
+    }
+  }
+
+  private newSlot(): number {
     if (this.nextSlot === this.capacity) this.grow();
     return this.nextSlot++;
   }
 
-  private releaseSlot(slot: number): void {
+  private release(slot: number): void {
     this.slotFn[slot] = null;
-    this.slotPos[slot] = -1;
     this.slotGen[slot] = (this.slotGen[slot]! + 1) >>> 0;
-    this.freeSlots.push(slot);
+    this.freeSlots[this.freeCount++] = slot;
   }
 
   private grow(): void {
     const cap = this.capacity * 2;
     if (cap > SLOT_BITS) throw new SimTimeError(`event engine: more than ${SLOT_BITS} pending events`);
-    const heap = new Int32Array(cap);
-    heap.set(this.heap);
-    const time = new Float64Array(cap);
-    time.set(this.slotTime);
-    const seq = new Float64Array(cap);
-    seq.set(this.slotSeq);
+    const grow64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a);
+      return b;
+    };
+    this.hTime = grow64(this.hTime);
+    this.hSeq = grow64(this.hSeq);
+    const slots = new Int32Array(cap);
+    slots.set(this.hSlot);
+    this.hSlot = slots;
     const gen = new Uint32Array(cap);
     gen.set(this.slotGen);
-    const pos = new Int32Array(cap).fill(-1);
-    pos.set(this.slotPos);
-    this.heap = heap;
-    this.slotTime = time;
-    this.slotSeq = seq;
     this.slotGen = gen;
-    this.slotPos = pos;
+    const free = new Int32Array(cap);
+    free.set(this.freeSlots);
+    this.freeSlots = free;
     for (let i = this.capacity; i < cap; i++) this.slotFn.push(null);
     this.capacity = cap;
   }
 
-  private less(a: number, b: number): boolean {
-    const ta = this.slotTime[a]!;
-    const tb = this.slotTime[b]!;
-    return ta < tb || (ta === tb && this.slotSeq[a]! < this.slotSeq[b]!);
-  }
-
-  private push(slot: number): void {
+  private push(t: number, q: number, slot: number): void {
+    const hTime = this.hTime;
+    const hSeq = this.hSeq;
+    const hSlot = this.hSlot;
     let i = this.size++;
-    const heap = this.heap;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (!this.less(slot, p)) break;
-      heap[i] = p;
-      this.slotPos[p] = i;
+      const pt = hTime[parent]!;
+      if (pt < t || (pt === t && hSeq[parent]! < q)) break;
+      hTime[i] = pt;
+      hSeq[i] = hSeq[parent]!;
+      hSlot[i] = hSlot[parent]!;
       i = parent;
     }
-    heap[i] = slot;
-    this.slotPos[slot] = i;
+    hTime[i] = t;
+    hSeq[i] = q;
+    hSlot[i] = slot;
   }
 
-  private removeAt(pos: number): void {
-    const heap = this.heap;
-    const last = heap[--this.size]!;
-    if (pos === this.size) return;
-    // Move the last element into the hole, then restore heap order in whichever direction it needs.
-    let i = pos;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      const p = heap[parent]!;
-      if (!this.less(last, p)) break;
-      heap[i] = p;
-      this.slotPos[p] = i;
-      i = parent;
-    }
-    if (i === pos) {
-      const n = this.size;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        let c = heap[l]!;
-        let ci = l;
-        if (r < n && this.less(heap[r]!, c)) {
-          c = heap[r]!;
-          ci = r;
+  /** Remove the top entry. */
+  private pop(): void {
+    const n = --this.size;
+    if (n === 0) return;
+    const hTime = this.hTime;
+    const hSeq = this.hSeq;
+    const hSlot = this.hSlot;
+    const t = hTime[n]!;
+    const q = hSeq[n]!;
+    const slot = hSlot[n]!;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      let ct = hTime[c]!;
+      let cq = hSeq[c]!;
+      const r = c + 1;
+      if (r < n) {
+        const rt = hTime[r]!;
+        if (rt < ct || (rt === ct && hSeq[r]! < cq)) {
+          c = r;
+          ct = rt;
+          cq = hSeq[r]!;
         }
-        if (!this.less(c, last)) break;
-        heap[i] = c;
-        this.slotPos[c] = i;
-        i = ci;
       }
+      if (t < ct || (t === ct && q < cq)) break;
+      hTime[i] = ct;
+      hSeq[i] = cq;
+      hSlot[i] = hSlot[c]!;
+      i = c;
     }
-    heap[i] = last;
-    this.slotPos[last] = i;
+    hTime[i] = t;
+    hSeq[i] = q;
+    hSlot[i] = slot;
   }
 }

@@ -1,0 +1,15 @@
+/**
+ * `npm run bench`: every benchmark of the project, one line each, with its target where an issue
+ * set one. Targets are reported, never asserted in unit tests.
+ */
+import { format, type BenchResult } from './harness.js';
+import { engineBench } from './engine.bench.js';
+
+const suites: [string, () => BenchResult[]][] = [['engine', engineBench]];
+
+const only = process.argv.slice(2);
+console.log(`ocfsim benchmarks — node ${process.version}, ${process.arch}`);
+for (const [name, suite] of suites) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  for (const r of suite()) console.log(format(r));
+}
