@@ -137,7 +137,10 @@ export class CryptoFramework {
       this.print(`crypto_get_driverid: ${methods}`);
       return -1;
     }
-    const hid = this.drivers.allocate();
+    // Difference: FreeBSD reused any free slot. A slot whose old SIDs still forward to a migrated
+    // session stays reserved, or a new driver there could hand out one of those SIDs again and a
+    // consumer's stale request would then free or use another consumer's session.
+    const hid = this.drivers.allocate((i) => this.forwardsFrom(i));
     const cap = this.drivers.slots[hid]!;
     cap.cc_dev = dev;
     cap.cc_methods = methods;
@@ -277,6 +280,8 @@ export class CryptoFramework {
     const cap = this.drivers.check(hid);
     if (!cap) return ENOENT;
     if (!this.sessions.delete(sid)) return EINVAL;
+    // Old SIDs forward to a migrated session only while it lives (and the map stays bounded).
+    for (const [old, to] of this.migrated) if (to === sid) this.migrated.delete(old);
     if (cap.cc_sessions > 0) cap.cc_sessions--;
     let err = 0;
     if (cap.cc_dev && cap.cc_methods) {
@@ -285,6 +290,12 @@ export class CryptoFramework {
     this.traceFw('crypto.freesession', undefined, { hid, sid });
     this.drivers.removeIfIdle(cap);
     return err;
+  }
+
+  /** Do old SIDs of driver slot `hid` still forward to a migrated session? */
+  private forwardsFrom(hid: number): boolean {
+    for (const old of this.migrated.keys()) if (CRYPTO_SESID2HID(old) === hid) return true;
+    return false;
   }
 
   /** Is `sid` a live session (created and not yet freed)? */
@@ -513,6 +524,8 @@ export class CryptoFramework {
     } else if (!cap.isTombstone || !this.sessions.has(old)) {
       crp.crp_etype = EINVAL;
     } else {
+      // SIDs that already forwarded to `old` forward to its successor.
+      const followers = [...this.migrated].filter(([, to]) => to === old).map(([from]) => from);
       this.crypto_freesession(old);
       // Rebuild the session from the request's descriptors (FreeBSD links their CRD_INI).
       let chain: cryptoini | null = null;
@@ -527,6 +540,7 @@ export class CryptoFramework {
       if (error === 0) {
         crp.crp_sid = sid;
         this.migrated.set(old, sid);
+        for (const from of followers) this.migrated.set(from, sid);
       }
       crp.crp_etype = EAGAIN;
       this.traceFw('crypto.migrate', crp, { from: old, to: error === 0 ? sid : 0n, error: errnoName(error) });
@@ -579,6 +593,9 @@ export class CryptoFramework {
     if (r === ERESTART) {
       (krp as KopInternal).counted = false;
       cap.cc_koperations--;
+      // Difference: a driver that unregistered inside kprocess() left a tombstone held only by
+      // this operation; FreeBSD kept that empty tombstone for ever.
+      this.drivers.removeIfIdle(cap);
       return ERESTART;
     }
     return 0;
@@ -597,7 +614,8 @@ export class CryptoFramework {
     for (;;) {
       let budget = 64;
       let worked = true;
-      while (worked && budget-- > 0) {
+      const start = td.localTime;
+      while (worked && budget-- > 0 && !this.stepIsLong(td, start)) {
         td.chargeCycles(this.costs.procLoop);
         worked = this.procSymmetric(td);
         worked = this.procAsymmetric() || worked;
@@ -645,7 +663,9 @@ export class CryptoFramework {
     }
     const r = this.invoke(cap, crp, hint);
     if (r === ERESTART) {
-      cap.cc_qblocked = 1;
+      // Difference: FreeBSD marked the slot even when the driver had unregistered inside its
+      // process(); the next driver given that slot then started blocked and got nothing.
+      if (cap.cc_dev) cap.cc_qblocked = 1;
       this.crp_q.unshift(crp);
       this.cryptostats.cs_blocks++;
       this.traceFw('crypto.blocked', crp, { dev: cap.cc_name });
@@ -669,7 +689,7 @@ export class CryptoFramework {
     const r = this.kinvoke(krp, krp.krp_hid);
     if (r === ERESTART) {
       const blocked = this.drivers.check(krp.krp_hid);
-      if (blocked) blocked.cc_kqblocked = 1;
+      if (blocked?.cc_dev) blocked.cc_kqblocked = 1;
       this.crp_kq.unshift(krp);
       this.cryptostats.cs_kblocks++;
     }
@@ -678,12 +698,19 @@ export class CryptoFramework {
 
   /** crypto_ret_proc: run callbacks, one symmetric and one asymmetric per iteration. */
   private *retBody(td: KThread): Generator<ReturnType<KThread['msleep']>, void, number> {
+    let start = td.localTime;
     for (;;) {
+      if (this.stepIsLong(td, start)) {
+        yield td.yieldCpu();
+        start = td.localTime;
+        continue;
+      }
       const crp = this.crp_ret_q.shift();
       const krp = this.crp_ret_kq.shift();
       if (!crp && !krp) {
         this.retSleeping = true;
         yield td.msleep(this.retChan, 'crypto_ret_wait');
+        start = td.localTime;
         this.retSleeping = false;
         this.cryptostats.cs_rets++;
         continue;
@@ -695,6 +722,15 @@ export class CryptoFramework {
         krp.krp_callback!(krp);
       }
     }
+  }
+
+  /**
+   * Has this step of a framework thread run for half a scheduling quantum? A step is atomic, so
+   * the other simulated CPUs' threads cannot interleave with it: the dispatcher and return threads
+   * give the CPU back between requests, as a preemptible kernel thread effectively does.
+   */
+  private stepIsLong(td: KThread, start: number): boolean {
+    return td.localTime - start >= this.sched.quantumPs / 2;
   }
 
   private report(kind: string, crp: cryptop, message: string): void {

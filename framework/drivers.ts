@@ -76,9 +76,11 @@ export class DriverTable {
     return Number.isInteger(hid) && hid >= 0 && hid < this.slots.length ? this.slots[hid]! : null;
   }
 
-  /** Lowest free slot (no device, not a tombstone); the table doubles when full. */
-  allocate(): number {
-    let i = this.slots.findIndex((c) => c.cc_dev === null && !c.isTombstone);
+  /**
+   * Lowest free slot (no device, not a tombstone, not `reserved`); the table doubles when full.
+   */
+  allocate(reserved: (hid: number) => boolean = () => false): number {
+    let i = this.slots.findIndex((c, hid) => c.cc_dev === null && !c.isTombstone && !reserved(hid));
     if (i < 0) {
       i = this.slots.length;
       const grow = this.slots.length;

@@ -744,3 +744,13 @@ export class BusDma implements DeviceDmaChecker {
     this.violations.report(v);
   }
 }
+
+/**
+ * bus_get_dma_tag(9): the bus_dma of the machine `dev` lives on. In FreeBSD it returns the parent
+ * tag; here tags are created on the returned object with a null parent.
+ */
+export function bus_get_dma_tag(dev: { tree: { busdma: BusDma | null }; nameunit: string }): BusDma {
+  const dma = dev.tree.busdma;
+  if (!dma) throw new Error(`bus_get_dma_tag: ${dev.nameunit}'s machine has no bus_dma`);
+  return dma;
+}

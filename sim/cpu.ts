@@ -288,7 +288,8 @@ export class Scheduler {
       const run = this.deferred;
       this.deferred = [];
       // After the current step returns to the engine loop, in their original order.
-      this.engine.schedule(this.engine.now, () => {
+      // Through cpuEvent, so that a second sync in this same step defers them again.
+      this.cpuEvent(this.engine.now, () => {
         for (const fn of run) fn();
       });
     }

@@ -309,6 +309,20 @@ export class PhysMemory {
     for (const h of this.cpuHooks) h(kind, paddr, len);
   }
 
+  /** A CPU read of [paddr, paddr+len) through the kernel's accessors: noted for bus_dma's checks, returns a copy. */
+  cpuRead(paddr: number, len: number): Uint8Array {
+    this.checkRange('cpuRead', paddr, len);
+    this.noteCpu('read', paddr, len);
+    return this.bytes.slice(paddr, paddr + len);
+  }
+
+  /** A CPU write of `data` at `paddr`, noted for bus_dma's checks. */
+  cpuWrite(paddr: number, data: Uint8Array): void {
+    this.checkRange('cpuWrite', paddr, data.length);
+    this.noteCpu('write', paddr, data.length);
+    this.bytes.set(data, paddr);
+  }
+
   private nowaitFails(flags: number): boolean {
     if ((flags & M_NOWAIT) === 0) return false;
     if (this.nowaitFailCount > 0) {

@@ -23,6 +23,7 @@
  *   };
  *   bus.addDriver(toy);
  */
+import type { BusDma } from './busdma.js';
 import { KThread, Priority, Scheduler, Wait } from './cpu.js';
 import { TraceRecorder } from './trace.js';
 import { EINVAL, ENXIO, KernelError, errnoName } from './errno.js';
@@ -57,6 +58,11 @@ export interface driver_t<S = unknown> {
   attach(dev: Device<S>): DeviceMethodResult;
   detach(dev: Device<S>): DeviceMethodResult;
   softc(): S;
+  /**
+   * Further kobj methods of the driver, by interface method name (e.g. cryptodev_process for a
+   * crypto driver, cryptodev_if.m). newbus itself never calls them.
+   */
+  readonly methods?: object;
 }
 
 /** device_state_t (sys/sys/bus.h), plus 'deleted' for a device_t the bus has destroyed. */
@@ -141,6 +147,8 @@ export class DeviceTree {
    * (sys/vm/vm_glue.c); one per machine, spawned when first needed.
    */
   readonly bootThread: ConfigThread;
+  /** The machine's bus_dma, for bus_get_dma_tag(9); set by whoever builds the machine. */
+  busdma: BusDma | null = null;
   private readonly units = new Map<string, Set<number>>();
   private readonly devices = new Set<Device>();
 

@@ -225,3 +225,26 @@ describe('Scheduler and kernel threads', () => {
     expect(String(err)).toMatch(/charge: ps must be/);
   });
 });
+
+describe('Scheduler: repeated synchronisation in one step', () => {
+  it('never starts another step inside a step that synchronises several times', () => {
+    const engine = new EventEngine();
+    const sched = new Scheduler(engine, { cpus: 2, quantumPs: 10 * US });
+    let otherSteps = 0;
+    sched.spawn('other', Priority.Interrupt, function* (td) {
+      for (let i = 0; i < 20; i++) {
+        td.charge(1000);
+        otherSteps++;
+        yield td.pause(US);
+      }
+    });
+    let done = false;
+    sched.spawn('long', Priority.Kernel, function* (td) {
+      for (let i = 0; i < 5; i++) td.charge(11 * US);
+      done = true;
+    });
+    engine.run();
+    expect(done).toBe(true);
+    expect(otherSteps).toBe(20);
+  });
+});
