@@ -33,7 +33,7 @@ export function rate(body: () => number, options: { rounds?: number; minMs?: num
 }
 
 export function format(r: BenchResult): string {
-  const v = r.value >= 1e6 ? `${(r.value / 1e6).toFixed(2)} M` : r.value >= 1e3 ? `${(r.value / 1e3).toFixed(1)} k` : r.value.toFixed(1) + ' ';
+  const v = r.unit === 'MB/s' ? `${r.value.toFixed(1)} ` : r.value >= 1e6 ? `${(r.value / 1e6).toFixed(2)} M` : r.value >= 1e3 ? `${(r.value / 1e3).toFixed(1)} k` : r.value.toFixed(1) + ' ';
   const target = r.target !== undefined ? `  (target >= ${r.target >= 1e6 ? r.target / 1e6 + ' M' : r.target} ${r.unit}: ${r.value >= r.target ? 'met' : 'MISSED'})` : '';
   return `${r.name.padEnd(52)} ${v}${r.unit}${target}`;
 }

@@ -4,8 +4,12 @@
  */
 import { format, type BenchResult } from './harness.js';
 import { engineBench } from './engine.bench.js';
+import { buffersBench } from './buffers.bench.js';
 
-const suites: [string, () => BenchResult[]][] = [['engine', engineBench]];
+const suites: [string, () => BenchResult[]][] = [
+  ['engine', engineBench],
+  ['buffers', buffersBench],
+];
 
 const only = process.argv.slice(2);
 console.log(`ocfsim benchmarks — node ${process.version}, ${process.arch}`);
