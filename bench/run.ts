@@ -5,10 +5,12 @@
 import { format, type BenchResult } from './harness.js';
 import { engineBench } from './engine.bench.js';
 import { buffersBench } from './buffers.bench.js';
+import { frameworkBench } from './framework.bench.js';
 
 const suites: [string, () => BenchResult[]][] = [
   ['engine', engineBench],
   ['buffers', buffersBench],
+  ['framework', frameworkBench],
 ];
 
 const only = process.argv.slice(2);

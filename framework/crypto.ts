@@ -275,6 +275,10 @@ export class CryptoFramework {
    * called (FreeBSD called through a NULL device); an unknown SID is EINVAL and changes no count.
    */
   crypto_freesession(sid: bigint): number {
+    // Difference: a consumer that kept the SID from before a migration (as /dev/crypto did) frees
+    // the session it migrated to, instead of leaking it.
+    const forward = this.sessions.has(sid) ? undefined : this.migrated.get(sid);
+    if (forward !== undefined) return this.crypto_freesession(forward);
     this.sched.current?.chargeCycles(this.costs.freesession);
     const hid = CRYPTO_SESID2HID(sid);
     const cap = this.drivers.check(hid);

@@ -300,6 +300,23 @@ describe('session migration', () => {
   });
 });
 
+describe('freeing a session by its pre-migration SID', () => {
+  it('Freeing the old SID after a migration frees the session it migrated to, instead of leaking it.', () => {
+    const { f, hw, sw, sid } = withFallback({ kind: 'sync' });
+    f.crypto.crypto_unregister_all(hw.hid);
+    const { crp } = request(f, sid, [AES], CRYPTO_F_CBIMM);
+    const etypes = resubmitting(f, crp);
+    f.crypto.crypto_dispatch(crp);
+    expect(etypes).toEqual([EAGAIN, 0]);
+    expect(CRYPTO_SESID2HID(crp.crp_sid)).toBe(sw.hid);
+    expect(f.crypto.drivers.slots[sw.hid]!.cc_sessions).toBe(1);
+    expect(f.crypto.crypto_freesession(sid)).toBe(0);
+    expect(f.crypto.sessionIsLive(crp.crp_sid)).toBe(false);
+    expect(f.crypto.drivers.slots[sw.hid]!.cc_sessions).toBe(0);
+    expect(f.crypto.crypto_freesession(sid)).toBe(EINVAL);
+  });
+});
+
 describe('drivers that unregister while returning ERESTART', () => {
   it('A driver that unregisters inside process() and returns ERESTART leaves no blocked slot behind for the next driver.', () => {
     const f = makeFixture();
