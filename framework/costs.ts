@@ -47,3 +47,12 @@ export const AMD64_2015_COSTS: FrameworkCosts = {
   kdispatch: 300,
   kdone: 250,
 };
+
+/**
+ * A 2.4 GHz Pentium 4 (Northwood) of about 2003 running FreeBSD 5/6-era code paths: the same code
+ * as above, but the P4's long pipeline makes mutexes (locked instructions, ~100+ cycles each) and
+ * branchy queue code dearer. Every entry: estimate, about 1.5x the amd64-2015 figure.
+ */
+export const PENTIUM4_2003_COSTS: FrameworkCosts = Object.fromEntries(
+  Object.entries(AMD64_2015_COSTS).map(([k, v]) => [k, Math.round(v * 1.5)]),
+) as unknown as FrameworkCosts;

@@ -410,7 +410,10 @@ export class Scheduler {
     }
   }
 
-  private runStep(cpu: Cpu, td: KThread, start: number): void {
+  private runStep(cpu: Cpu, td: KThread, startAt: number): void {
+    // A dispatch deferred while another thread synchronised runs after that sync, when global
+    // time has moved on: the step starts now, not at the (past) time the dispatch was asked for.
+    const start = Math.max(startAt, this.engine.now);
     cpu.running = td;
     td.state = 'running';
     td.cpu = cpu.index;

@@ -1,0 +1,192 @@
+/**
+ * Lab 2 — a polling driver for the edu card (starter; docs/labs/02-polling.md). Fill in the
+ * TODOs, then run `npx ocfsim lab check 2 labs/02-polling/driver.ts`.
+ *
+ * attach maps BAR0, resets the card, builds the descriptor ring with bus_dma and registers
+ * AES-CBC and NULL with crypto(9). `process` writes one descriptor, rings the doorbell (TAIL) and
+ * polls RING_HEAD until the card has passed it, then completes the request itself: one request on
+ * the card at a time, no interrupt.
+ */
+import { CRYPTOCAP_F_HARDWARE, CRYPTO_AES_CBC, CRYPTO_NULL_CBC, EINVAL, EIO, ENOBUFS } from '../../framework/constants.js';
+import { CRYPTO_SESID2LID } from '../../framework/drivers.js';
+import type { CryptoFramework } from '../../framework/crypto.js';
+import type { cryptoini, cryptop } from '../../framework/structs.js';
+import {
+  BUS_DMASYNC_POSTREAD, BUS_DMASYNC_POSTWRITE, BUS_DMASYNC_PREREAD, BUS_DMASYNC_PREWRITE, BUS_DMA_NOWAIT, BUS_DMA_ZERO,
+  BUS_SPACE_MAXADDR, BUS_SPACE_MAXADDR_32BIT, bus_get_dma_tag, type BusDma, type BusDmaMap, type BusDmaTag,
+} from '../../sim/busdma.js';
+import { ENXIO } from '../../sim/errno.js';
+import type { MemBlock } from '../../sim/memory.js';
+import {
+  BUS_PROBE_DEFAULT, RF_ACTIVE, SYS_RES_MEMORY, bus_alloc_resource_any, bus_release_resource, device_get_softc, device_printf,
+  device_set_desc, type Device, type Resource, type driver_t,
+} from '../../sim/newbus.js';
+import { PCIR_BAR, bus_space_read_4, bus_space_write_4, pci_enable_busmaster, pci_get_device, pci_get_vendor } from '../../sim/pci.js';
+import { Prng } from '../../sim/prng.js';
+import type { EduDriverOptions } from '../../devices/edu/driver-softc.js';
+import {
+  EDU_ALG_AES128_CBC, EDU_CTRL_ENABLE, EDU_CTRL_RESET, EDU_DESC, EDU_DESC_SIZE, EDU_DEVICE, EDU_ID_VALUE, EDU_KEY_SLOTS, EDU_MAX_LEN,
+  EDU_REG_CTRL, EDU_REG_ID, EDU_REG_KEY, EDU_REG_RING_BASE, EDU_REG_RING_HEAD, EDU_REG_RING_SIZE, EDU_REG_RING_TAIL, EDU_REG_STATUS,
+  EDU_RING_ALIGN, EDU_STATUS_IDLE, EDU_ST_OK, EDU_VENDOR, eduIvWords, eduKeyWords,
+} from '../../devices/edu/regs.js';
+import { edu_alg, edu_check_request, edu_copyback, edu_iv, edu_load_region, edu_session_params, edu_trace } from '../../devices/edu/request.js';
+
+interface Session {
+  used: boolean;
+  alg: number;
+  key: Uint8Array | null;
+}
+
+interface Softc {
+  dev: Device<Softc>;
+  crypto: CryptoFramework;
+  prng: Prng;
+  cid: number;
+  mem: Resource | null;
+  dma: BusDma | null;
+  ringTag: BusDmaTag | null;
+  ringMap: BusDmaMap | null;
+  ring: MemBlock | null;
+  ringPaddr: number;
+  size: number;
+  tail: number;
+  bufTag: BusDmaTag | null;
+  map: BusDmaMap | null;
+  sessions: Session[];
+}
+
+const RING = 4;
+
+/** Write a key (or zeros) into key slot `slot`, one 32-bit word at a time. */
+function writeKey(sc: Softc, slot: number, key: Uint8Array | null): void {
+  const words = key ? eduKeyWords(key) : [0, 0, 0, 0];
+  for (let w = 0; w < 4; w++) bus_space_write_4(sc.mem!, EDU_REG_KEY(slot, w), words[w]!);
+}
+
+function release(sc: Softc): void {
+  const dma = sc.dma;
+  if (dma && sc.bufTag && sc.map) {
+    dma.bus_dmamap_unload(sc.bufTag, sc.map);
+    dma.bus_dmamap_destroy(sc.bufTag, sc.map);
+  }
+  if (dma && sc.bufTag) dma.bus_dma_tag_destroy(sc.bufTag);
+  if (dma && sc.ringTag && sc.ringMap && sc.ring) {
+    dma.bus_dmamap_unload(sc.ringTag, sc.ringMap);
+    dma.bus_dmamem_free(sc.ringTag, sc.ring, sc.ringMap);
+    dma.bus_dma_tag_destroy(sc.ringTag);
+  }
+  sc.map = sc.bufTag = sc.ring = sc.ringMap = sc.ringTag = null;
+  if (sc.mem) bus_release_resource(sc.dev, SYS_RES_MEMORY, PCIR_BAR(0), sc.mem);
+  sc.mem = null;
+}
+
+function attach(dev: Device<Softc>, o: EduDriverOptions): number {
+  const sc = device_get_softc(dev);
+  Object.assign(sc, {
+    dev, crypto: o.crypto, prng: o.prng ?? new Prng(2, dev.nameunit), cid: -1, mem: null, dma: null, ringTag: null, ringMap: null,
+    ring: null, ringPaddr: 0, size: RING, tail: 0, bufTag: null, map: null, sessions: [],
+  });
+  // 1. The registers: BAR0, and a look at the ID register.
+  sc.mem = bus_alloc_resource_any(dev, SYS_RES_MEMORY, PCIR_BAR(0), RF_ACTIVE);
+  if (!sc.mem || bus_space_read_4(sc.mem, EDU_REG_ID) !== EDU_ID_VALUE) {
+    release(sc);
+    return ENXIO;
+  }
+  // TODO 2: enable bus mastering, reset the card (EDU_CTRL.RESET) and poll until RESET clears itself
+  //   (bus_space_read_4 + dev.tree.scheduler.DELAY(1)).
+  // TODO 3: the ring: a bus_dma tag (EDU_RING_ALIGN alignment, 32-bit addresses, sc.size * EDU_DESC_SIZE
+  //   bytes, one segment), bus_dmamem_alloc (BUS_DMA_ZERO), bus_dmamap_load_sg to learn sc.ringPaddr,
+  //   and a PREWRITE|PREREAD sync.
+  // TODO 4: a tag for the requests' data (1 segment of up to EDU_MAX_LEN bytes) and one map (sc.map).
+  // TODO 5: program EDU_RING_BASE and EDU_RING_SIZE, then set EDU_CTRL.ENABLE.
+  void [pci_enable_busmaster, EDU_CTRL_RESET, EDU_CTRL_ENABLE, EDU_RING_ALIGN, EDU_MAX_LEN, EDU_REG_RING_BASE, EDU_REG_RING_SIZE,
+    BUS_DMA_NOWAIT, BUS_DMA_ZERO, BUS_SPACE_MAXADDR, BUS_SPACE_MAXADDR_32BIT, bus_get_dma_tag];
+  // 6. crypto(9): a driver id, then the algorithms.
+  sc.cid = sc.crypto.crypto_get_driverid(dev as never, CRYPTOCAP_F_HARDWARE);
+  if (sc.cid < 0) {
+    release(sc);
+    return ENXIO;
+  }
+  sc.crypto.crypto_register(sc.cid, CRYPTO_AES_CBC, 0, 0);
+  sc.crypto.crypto_register(sc.cid, CRYPTO_NULL_CBC, 0, 0);
+  return 0;
+}
+
+function detach(dev: Device<Softc>): number {
+  const sc = device_get_softc(dev);
+  if (sc.cid >= 0) sc.crypto.crypto_unregister_all(sc.cid);
+  bus_space_write_4(sc.mem!, EDU_REG_CTRL, EDU_CTRL_RESET);
+  for (let n = 0; n < 100 && !(bus_space_read_4(sc.mem!, EDU_REG_STATUS) & EDU_STATUS_IDLE); n++) dev.tree.scheduler.DELAY(1);
+  for (const s of sc.sessions) s.key?.fill(0);
+  release(sc);
+  return 0;
+}
+
+function newsession(sc: Softc, sidp: { lid: number }, cri: cryptoini): number {
+  const p = edu_session_params(cri);
+  if (p.error) return p.error;
+  let lid = sc.sessions.findIndex((s) => !s.used);
+  if (lid < 0) lid = sc.sessions.push({ used: false, alg: 0, key: null }) - 1;
+  // One key slot per session: slot number = session number.
+  if (p.alg === EDU_ALG_AES128_CBC) {
+    if (lid >= EDU_KEY_SLOTS) return ENOBUFS;
+    writeKey(sc, lid, p.key);
+  }
+  sc.sessions[lid] = { used: true, alg: p.alg, key: p.key };
+  sidp.lid = lid;
+  return 0;
+}
+
+function freesession(sc: Softc, sid: bigint): number {
+  const lid = CRYPTO_SESID2LID(sid);
+  const ses = sc.sessions[lid];
+  if (!ses?.used) return EINVAL;
+  if (ses.alg === EDU_ALG_AES128_CBC) writeKey(sc, lid, null);
+  ses.used = false;
+  return 0;
+}
+
+function finish(sc: Softc, crp: cryptop, error: number): number {
+  crp.crp_etype = error;
+  sc.crypto.crypto_done(crp);
+  return 0;
+}
+
+function process(sc: Softc, crp: cryptop): number {
+  const chk = edu_check_request(crp);
+  const lid = CRYPTO_SESID2LID(crp.crp_sid);
+  const ses = sc.sessions[lid];
+  if (chk.error || !ses?.used || edu_alg(chk.crd!.crd_alg) !== ses.alg) return finish(sc, crp, EINVAL);
+  const crd = chk.crd!;
+  // TODO 6: hand the request to the card and wait for it:
+  //   - edu_load_region(dma, sc.bufTag!, sc.map!, crp, crd) gives the bus address of the data;
+  //   - sync the data map PREWRITE|PREREAD; write descriptor sc.tail with EDU_DESC.encode (own: 1, encrypt,
+  //     alg, key slot, len, src = dst = the address, cookie: crp.crp_reqid, the IV words); sync the ring;
+  //   - advance sc.tail (modulo sc.size) and write it to EDU_REG_RING_TAIL: that is the doorbell;
+  //   - poll EDU_REG_RING_HEAD (with DELAY(1)) until it reaches sc.tail, with a time limit;
+  //   - sync the ring POSTREAD, read the descriptor's STATUS through dma.mem.cpuRead, sync the data map
+  //     POSTREAD|POSTWRITE, unload it, edu_copyback, and finish the request (0 or EIO).
+  void [edu_iv, BUS_DMASYNC_POSTREAD, BUS_DMASYNC_POSTWRITE, BUS_DMASYNC_PREREAD, BUS_DMASYNC_PREWRITE, EDU_DESC, EDU_DESC_SIZE,
+    EDU_REG_RING_HEAD, EDU_REG_RING_TAIL, EDU_ST_OK, EIO, eduIvWords, edu_copyback, edu_load_region, edu_trace, device_printf];
+  return finish(sc, crp, ENXIO);
+}
+
+export function eduDriver(options: EduDriverOptions): driver_t<Softc> {
+  const softc = (dev: unknown) => device_get_softc(dev as Device<Softc>);
+  return {
+    name: 'edu',
+    softc: () => ({}) as Softc,
+    methods: {
+      cryptodev_newsession: (dev: unknown, sidp: { lid: number }, cri: cryptoini) => newsession(softc(dev), sidp, cri),
+      cryptodev_freesession: (dev: unknown, sid: bigint) => freesession(softc(dev), sid),
+      cryptodev_process: (dev: unknown, crp: cryptop) => process(softc(dev), crp),
+    },
+    probe(dev) {
+      if (pci_get_vendor(dev) !== EDU_VENDOR || pci_get_device(dev) !== EDU_DEVICE) return ENXIO;
+      device_set_desc(dev, 'edu teaching crypto card (lab 2 starter)');
+      return BUS_PROBE_DEFAULT;
+    },
+    attach: (dev) => attach(dev, options),
+    detach: (dev) => detach(dev),
+  };
+}
