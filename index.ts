@@ -10,3 +10,5 @@ export * from './framework/structs.js';
 export { CryptoFramework } from './framework/crypto.js';
 export { CRYPTO_SESID2CAPS, CRYPTO_SESID2HID, CRYPTO_SESID2LID, type CryptoDevice, type cryptodev_methods } from './framework/drivers.js';
 export { cryptostats, cryptotstat } from './framework/stats.js';
+export * from './framework/cryptodev.js';
+export { defineScenario } from './lab/scenario.js';

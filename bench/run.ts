@@ -6,11 +6,13 @@ import { format, type BenchResult } from './harness.js';
 import { engineBench } from './engine.bench.js';
 import { buffersBench } from './buffers.bench.js';
 import { frameworkBench } from './framework.bench.js';
+import { hifnBench } from './hifn.bench.js';
 
 const suites: [string, () => BenchResult[]][] = [
   ['engine', engineBench],
   ['buffers', buffersBench],
   ['framework', frameworkBench],
+  ['hifn', hifnBench],
 ];
 
 const only = process.argv.slice(2);

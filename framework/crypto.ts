@@ -75,6 +75,8 @@ export class CryptoFramework {
   private readonly kinflight = new Set<cryptkop>();
   /** Live sessions, so a bogus or twice-freed SID cannot corrupt a driver's session count. */
   private readonly sessions = new Set<bigint>();
+  /** Requests already reported as lost. */
+  private readonly reportedLost = new WeakSet<object>();
   /** Old SID → new SID for sessions migrated off a tombstone (later requests on the old SID follow). */
   private readonly migrated = new Map<bigint, bigint>();
   private readonly sched: Scheduler;
@@ -469,6 +471,9 @@ export class CryptoFramework {
   reportLostRequests(): number {
     const t = this.sched.engine.now;
     for (const crp of this.inflight) {
+      // Each lost request is reported once, however often the machine goes idle.
+      if (this.reportedLost.has(crp)) continue;
+      this.reportedLost.add(crp);
       const cap = this.drivers.check(CRYPTO_SESID2HID(crp.crp_sid));
       const where = cap?.cc_name ? ` (driver ${cap.cc_name}${cap.cc_qblocked ? ', blocked' : ''})` : '';
       this.violations.report({
@@ -479,6 +484,8 @@ export class CryptoFramework {
       });
     }
     for (const krp of this.kinflight) {
+      if (this.reportedLost.has(krp)) continue;
+      this.reportedLost.add(krp);
       this.violations.report({ kind: 'lost-request', t, req: krp.krp_reqid, message: `key operation ${krp.krp_reqid} was dispatched but never completed` });
     }
     return this.inflight.size + this.kinflight.size;
