@@ -7,11 +7,13 @@ import { engineBench } from './engine.bench.js';
 import { buffersBench } from './buffers.bench.js';
 import { frameworkBench } from './framework.bench.js';
 import { hifnBench } from './hifn.bench.js';
+import { cryptosoftBench } from './cryptosoft.bench.js';
 
 const suites: [string, () => BenchResult[]][] = [
   ['engine', engineBench],
   ['buffers', buffersBench],
   ['framework', frameworkBench],
+  ['cryptosoft', cryptosoftBench],
   ['hifn', hifnBench],
 ];
 
