@@ -20,8 +20,8 @@ import { cuio_copydata, uio_fromBytes, type uio } from '../../sim/uio.js';
 import type { Machine } from '../machine.js';
 import { WORKLOAD_CYCLES } from './costs.js';
 import { Ledger, type Tracked } from './ledger.js';
-import { LoadLoop } from './load-loop.js';
-import { PRIORITY, cridFlags, driverOfSid, loopOf, sameBytes, type Workload, type WorkloadEnv, type WorkloadSpecBase } from './workload.js';
+import { LoadLoop, loadLoopFor } from './load-loop.js';
+import { cridFlags, driverOfSid, loopOf, sameBytes, type Workload, type WorkloadEnv, type WorkloadSpecBase } from './workload.js';
 
 export interface GeliSpec extends WorkloadSpecBase {
   kind: 'geli';
@@ -68,19 +68,7 @@ class GeliWorkload implements Workload {
     this.key = new Uint8Array(0);
     this.ledger = new Ledger(spec.name);
     this.threads = [spec.name];
-    this.loop = new LoadLoop(
-      this.m,
-      {
-        name: spec.name,
-        priority: PRIORITY[spec.priority ?? 'kernel'],
-        prng: env.prng.stream('arrivals'),
-        ledger: this.ledger,
-        ...(spec.rate !== undefined ? { rate: spec.rate } : {}),
-        ...(spec.outstanding !== undefined ? { outstanding: spec.outstanding } : {}),
-        ...(spec.maxInFlight !== undefined ? { maxInFlight: spec.maxInFlight } : {}),
-      },
-      (td) => this.submit(td),
-    );
+    this.loop = loadLoopFor(this.m, spec, env.prng, this.ledger, 'kernel', (td) => this.submit(td));
   }
 
   start(): void {

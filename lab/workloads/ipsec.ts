@@ -25,8 +25,8 @@ import type { Machine } from '../machine.js';
 import { WORKLOAD_CYCLES } from './costs.js';
 import { AUTHS, CIPHERS, ESP_ICV, espExpectedOutbound, espInbound, espLayout, espPlaintext, sizeSampler, type EspAuth, type EspCipher, type EspKeys, type PacketMix } from './esp-packet.js';
 import { Ledger, type Tracked } from './ledger.js';
-import { LoadLoop } from './load-loop.js';
-import { PRIORITY, cridFlags, driverOfSid, loopOf, sameBytes, type Workload, type WorkloadEnv, type WorkloadSpecBase } from './workload.js';
+import { LoadLoop, loadLoopFor } from './load-loop.js';
+import { cridFlags, driverOfSid, loopOf, sameBytes, type Workload, type WorkloadEnv, type WorkloadSpecBase } from './workload.js';
 
 export interface IpsecSpec extends WorkloadSpecBase {
   kind: 'ipsec';
@@ -99,19 +99,7 @@ class IpsecWorkload implements Workload {
     this.nextSize = sizeSampler(spec.sizes ?? 'imix', env.prng.stream('sizes'));
     this.ledger = new Ledger(spec.name);
     this.threads = [spec.name];
-    this.loop = new LoadLoop(
-      this.m,
-      {
-        name: spec.name,
-        priority: PRIORITY[spec.priority ?? 'kernel'],
-        prng: env.prng.stream('arrivals'),
-        ledger: this.ledger,
-        ...(spec.rate !== undefined ? { rate: spec.rate } : {}),
-        ...(spec.outstanding !== undefined ? { outstanding: spec.outstanding } : {}),
-        ...(spec.maxInFlight !== undefined ? { maxInFlight: spec.maxInFlight } : {}),
-      },
-      (td) => this.submit(td),
-    );
+    this.loop = loadLoopFor(this.m, spec, env.prng, this.ledger, 'kernel', (td) => this.submit(td));
   }
 
   start(): void {

@@ -23,8 +23,8 @@ import type { Machine } from '../machine.js';
 import { WORKLOAD_CYCLES } from './costs.js';
 import { DH1024_160, RSA1024 } from './keying-params.js';
 import { Ledger, type Tracked } from './ledger.js';
-import { LoadLoop } from './load-loop.js';
-import { PRIORITY, cridFlags, loopOf, type Workload, type WorkloadEnv, type WorkloadSpecBase } from './workload.js';
+import { LoadLoop, loadLoopFor } from './load-loop.js';
+import { cridFlags, loopOf, type Workload, type WorkloadEnv, type WorkloadSpecBase } from './workload.js';
 
 export type KeyingOp = 'modexp' | 'modexp-crt' | 'dh';
 
@@ -67,19 +67,7 @@ class KeyingWorkload implements Workload {
     for (const op of this.ops) if (!(op in OPS)) throw new RangeError(`workload ${spec.name}: unknown op "${op}" (modexp, modexp-crt, dh)`);
     this.ledger = new Ledger(spec.name);
     this.threads = [spec.name];
-    this.loop = new LoadLoop(
-      this.m,
-      {
-        name: spec.name,
-        priority: PRIORITY[spec.priority ?? 'user'],
-        prng: env.prng.stream('arrivals'),
-        ledger: this.ledger,
-        ...(spec.rate !== undefined ? { rate: spec.rate } : {}),
-        ...(spec.outstanding !== undefined ? { outstanding: spec.outstanding } : {}),
-        ...(spec.maxInFlight !== undefined ? { maxInFlight: spec.maxInFlight } : {}),
-      },
-      (td) => this.submit(td),
-    );
+    this.loop = loadLoopFor(this.m, spec, env.prng, this.ledger, 'user', (td) => this.submit(td));
   }
 
   start(): void {

@@ -12,6 +12,7 @@
  *   loop.start();        // ... completion callbacks call loop.completed()
  */
 import type { KThread, Wait } from '../../sim/cpu.js';
+import { PRIORITY } from './workload.js';
 import type { Prng } from '../../sim/prng.js';
 import type { Machine } from '../machine.js';
 import type { Ledger } from './ledger.js';
@@ -132,4 +133,37 @@ export class LoadLoop {
       }
     }
   }
+}
+
+/** What a workload spec says about its loop (the fields LoadLoop reads). */
+export interface LoopSpec {
+  name: string;
+  priority?: 'kernel' | 'user';
+  rate?: number;
+  outstanding?: number;
+  maxInFlight?: number;
+}
+
+/** The LoadLoop of a workload: its spec's rate/outstanding/cap, arrivals from its PRNG's "arrivals" stream. */
+export function loadLoopFor(
+  m: Machine,
+  spec: LoopSpec,
+  prng: Prng,
+  ledger: Ledger,
+  defaultPriority: 'kernel' | 'user',
+  submit: (td: KThread) => void,
+): LoadLoop {
+  return new LoadLoop(
+    m,
+    {
+      name: spec.name,
+      priority: PRIORITY[spec.priority ?? defaultPriority],
+      prng: prng.stream('arrivals'),
+      ledger,
+      ...(spec.rate !== undefined ? { rate: spec.rate } : {}),
+      ...(spec.outstanding !== undefined ? { outstanding: spec.outstanding } : {}),
+      ...(spec.maxInFlight !== undefined ? { maxInFlight: spec.maxInFlight } : {}),
+    },
+    submit,
+  );
 }
