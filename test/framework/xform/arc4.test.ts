@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openssl as opensslBatch, probeOpenssl as probeOpensslFor, type OsslCase } from './openssl-oracle.js';
 import { Arc4 } from '../../../framework/xform/arc4.js';
 import { Prng } from '../../../sim/prng.js';
 
@@ -13,40 +13,10 @@ const vectors = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/
   vectors: StreamVector[];
 }).vectors;
 
-// ---- OpenSSL oracle: one child process (Node's own OpenSSL) answers a whole batch of cases. ----
-interface OsslCase { alg: string; key: string; iv: string; data: string; decrypt: boolean }
-const ORACLE = `
-const crypto = require('node:crypto');
-let input = '';
-process.stdin.on('data', (c) => (input += c)).on('end', () => {
-  const out = JSON.parse(input).map((c) => {
-    const make = c.decrypt ? crypto.createDecipheriv : crypto.createCipheriv;
-    const x = make(c.alg, Buffer.from(c.key, 'hex'), c.iv ? Buffer.from(c.iv, 'hex') : null).setAutoPadding(false);
-    return Buffer.concat([x.update(Buffer.from(c.data, 'hex')), x.final()]).toString('hex');
-  });
-  process.stdout.write(JSON.stringify(out));
-});`;
-const NODE_FLAGS = ['--openssl-legacy-provider', '--input-type=commonjs'];
-
-function openssl(cases: OsslCase[]): string[] {
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, '-e', ORACLE], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`OpenSSL oracle failed (status ${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as string[];
-}
-
-/** The line of a child's stderr that names the error (the first line is usually a source location). */
-const firstError = (stderr: string): string => {
-  const lines = stderr.trim().split('\n');
-  return (lines.find((l) => /error/i.test(l)) ?? lines[0] ?? '').trim();
-};
-
-/** Whether this Node's OpenSSL can run rc4 (it lives in the legacy provider). */
-function probeOpenssl(): { ok: true } | { ok: false; reason: string } {
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, '-e',
-    "require('node:crypto').createCipheriv('rc4', Buffer.alloc(16), null)"], { encoding: 'utf8' });
-  if (r.status === 0) return { ok: true };
-  return { ok: false, reason: `OpenSSL rc4 unavailable via --openssl-legacy-provider: ${firstError(r.stderr || r.error?.message || '')}` };
-}
+// ---- OpenSSL oracle (shared): rc4 needs the legacy provider. ----
+const LEGACY = true;
+const openssl = (cases: OsslCase[]): string[] => opensslBatch(cases, LEGACY);
+const probeOpenssl = () => probeOpensslFor("require('node:crypto').createCipheriv('rc4', Buffer.alloc(16), null)", 'rc4', LEGACY);
 
 describe('Arc4', () => {
   it.each(vectors.map((v) => [v.id, v] as const))('matches %s after skip()', (_id, v) => {

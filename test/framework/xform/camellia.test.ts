@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openssl as opensslBatch, probeOpenssl as probeOpensslFor, type OsslCase } from './openssl-oracle.js';
 import { cbcDecrypt, cbcEncrypt } from '../../../framework/xform/block.js';
 import { CamelliaCipher } from '../../../framework/xform/camellia.js';
 import { Prng } from '../../../sim/prng.js';
@@ -14,42 +14,10 @@ const vectors = (JSON.parse(readFileSync(path.resolve(process.cwd(), '../shared/
   vectors: CbcVector[];
 }).vectors;
 
-// ---- OpenSSL oracle: one child process (Node's own OpenSSL) answers a whole batch of cases. ----
-interface OsslCase { alg: string; key: string; iv: string; data: string; decrypt: boolean }
-const ORACLE = `
-const crypto = require('node:crypto');
-let input = '';
-process.stdin.on('data', (c) => (input += c)).on('end', () => {
-  const out = JSON.parse(input).map((c) => {
-    const make = c.decrypt ? crypto.createDecipheriv : crypto.createCipheriv;
-    const x = make(c.alg, Buffer.from(c.key, 'hex'), c.iv ? Buffer.from(c.iv, 'hex') : null).setAutoPadding(false);
-    return Buffer.concat([x.update(Buffer.from(c.data, 'hex')), x.final()]).toString('hex');
-  });
-  process.stdout.write(JSON.stringify(out));
-});`;
-// Camellia is in OpenSSL 3's default provider: no --openssl-legacy-provider needed.
-const NODE_FLAGS = ['--input-type=commonjs'];
-
-function openssl(cases: OsslCase[]): string[] {
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, '-e', ORACLE], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`OpenSSL oracle failed (status ${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as string[];
-}
-
-/** The line of a child's stderr that names the error (the first line is usually a source location). */
-const firstError = (stderr: string): string => {
-  const lines = stderr.trim().split('\n');
-  return (lines.find((l) => /error/i.test(l)) ?? lines[0] ?? '').trim();
-};
-
-/** Whether this Node's OpenSSL has all three Camellia-CBC key sizes. */
-function probeOpenssl(): { ok: true } | { ok: false; reason: string } {
-  const r = spawnSync(process.execPath, [...NODE_FLAGS, '-e',
-    "for (const n of [128, 192, 256]) require('node:crypto').createCipheriv('camellia-' + n + '-cbc', Buffer.alloc(n / 8), Buffer.alloc(16))"],
-  { encoding: 'utf8' });
-  if (r.status === 0) return { ok: true };
-  return { ok: false, reason: `OpenSSL camellia-*-cbc unavailable: ${firstError(r.stderr || r.error?.message || '')}` };
-}
+// ---- OpenSSL oracle (shared): camellia-*-cbc is in the default provider. ----
+const LEGACY = false;
+const openssl = (cases: OsslCase[]): string[] => opensslBatch(cases, LEGACY);
+const probeOpenssl = () => probeOpensslFor("for (const n of [128, 192, 256]) require('node:crypto').createCipheriv('camellia-' + n + '-cbc', Buffer.alloc(n / 8), Buffer.alloc(16))", 'camellia-*-cbc', LEGACY);
 
 describe('CamelliaCipher', () => {
   it.each(vectors.map((v) => [v.id, v] as const))('matches the published vector %s in CBC both ways', (_id, v) => {
