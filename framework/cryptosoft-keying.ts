@@ -37,12 +37,11 @@
  * DSA_SIGN's per-signature k comes from the machine PRNG's "cryptosoft.dsa" stream (FIPS 186-4
  * B.2.1: bitlen(q) + 64 random bits reduced into [1, q-1]), never from the host.
  *
- * Exponentiation: @noble/curves' modular `pow` (4-bit fixed window). Measured here for RSA-2048
- * with CRT: 4.7-5.9 ms per operation against 6.6 ms for bigint-mod-arith's modPow
- * (reference/libraries.md: 3.6 vs 4.7 ms); a 5/6-bit sliding window of our own gained ~5 %, within
- * the noise, so the maintained library is used.
+ * Exponentiation: the backend's `modPow` (xform/modexp.ts): OpenSSL's BN_mod_exp_mont where its raw
+ * RSA operation accepts the numbers, else @noble/curves' BigInt `pow`; the results are identical.
+ * The exported helpers default to the BigInt one.
  */
-import { invert, pow } from '@noble/curves/abstract/modular.js';
+import { invert } from '@noble/curves/abstract/modular.js';
 import {
   CRK_DH_COMPUTE_KEY,
   CRK_DSA_SIGN,
@@ -54,9 +53,10 @@ import {
   EBADMSG,
   EINVAL,
 } from './constants.js';
-import { crparamToBigInt, type cryptkop, type crparam } from './structs.js';
+import { crparamToBigInt, writeLittleEndian, type cryptkop, type crparam } from './structs.js';
 import { modexpCycles, modinvCycles, modmulCycles, type BignumCosts } from './swcosts.js';
 import type { Prng } from '../sim/prng.js';
+import { bigintModPow, type ModPow } from './xform/modexp.js';
 
 /** The largest input, in bits, cryptosoft accepts (E2BIG above): 8192-bit moduli. */
 export const SWCR_KMAX_BITS = 8192;
@@ -71,31 +71,33 @@ class KStatus extends Error {
 const bitLength = (v: bigint): number => (v === 0n ? 0 : v.toString(2).length);
 
 /** base^exp mod m for m >= 1 (0 when m = 1); the base is reduced first, as cryptokeytest does. */
-export function modExp(base: bigint, exp: bigint, m: bigint): bigint {
+export function modExp(base: bigint, exp: bigint, m: bigint, modPow: ModPow = bigintModPow): bigint {
   if (m <= 0n) throw new RangeError('modExp: modulus must be >= 1');
+  if (exp < 0n) throw new RangeError('modExp: exponent must be >= 0');
   if (m === 1n) return 0n;
-  const b = base % m;
-  return exp === 0n ? 1n : pow(b, exp, m);
+  let b = base % m;
+  if (b < 0n) b += m;
+  return exp === 0n ? 1n : modPow(b, exp, m);
 }
 
 /** RSA with CRT (PKCS #1 RSADP step 2b): m1 = c^dp mod p, m2 = c^dq mod q, h = qinv (m1 - m2) mod p. */
-export function modExpCrt(p: bigint, q: bigint, input: bigint, dp: bigint, dq: bigint, qinv: bigint): bigint {
-  const m1 = modExp(input, dp, p);
-  const m2 = modExp(input, dq, q);
+export function modExpCrt(p: bigint, q: bigint, input: bigint, dp: bigint, dq: bigint, qinv: bigint, modPow: ModPow = bigintModPow): bigint {
+  const m1 = modExp(input, dp, p, modPow);
+  const m2 = modExp(input, dq, q, modPow);
   let h = (qinv * (m1 - m2)) % p;
   if (h < 0n) h += p;
   return m2 + h * q;
 }
 
 /** FIPS 186-4 §4.6 with a given k: r = (g^k mod p) mod q, s = k^-1 (z + x r) mod q (0n, 0n if either is 0). */
-export function dsaSign(z: bigint, p: bigint, q: bigint, g: bigint, x: bigint, k: bigint): { r: bigint; s: bigint } {
-  const r = modExp(g, k, p) % q;
+export function dsaSign(z: bigint, p: bigint, q: bigint, g: bigint, x: bigint, k: bigint, modPow: ModPow = bigintModPow): { r: bigint; s: bigint } {
+  const r = modExp(g, k, p, modPow) % q;
   const s = (invert(k, q) * ((z + x * r) % q)) % q;
   return r === 0n || s === 0n ? { r: 0n, s: 0n } : { r, s };
 }
 
 /** FIPS 186-4 §4.7: is (r, s) a signature of z under y? */
-export function dsaVerify(z: bigint, p: bigint, q: bigint, g: bigint, y: bigint, r: bigint, s: bigint): boolean {
+export function dsaVerify(z: bigint, p: bigint, q: bigint, g: bigint, y: bigint, r: bigint, s: bigint, modPow: ModPow = bigintModPow): boolean {
   if (r <= 0n || r >= q || s <= 0n || s >= q) return false;
   let w: bigint;
   try {
@@ -105,7 +107,7 @@ export function dsaVerify(z: bigint, p: bigint, q: bigint, g: bigint, y: bigint,
   }
   const u1 = (z * w) % q;
   const u2 = (r * w) % q;
-  const v = ((modExp(g, u1, p) * modExp(y, u2, p)) % p) % q;
+  const v = ((modExp(g, u1, p, modPow) * modExp(y, u2, p, modPow)) % p) % q;
   return v === r;
 }
 
@@ -118,6 +120,8 @@ function dsaZ(digest: crparam, z: bigint, q: bigint): bigint {
 /** The environment an operation needs: the DSA nonce stream and cycle charging. */
 export interface KeyingContext {
   readonly dsaPrng: Prng;
+  /** The backend's exponentiation. */
+  readonly modPow: ModPow;
   readonly bignum: BignumCosts;
   charge(cycles: number): void;
 }
@@ -150,7 +154,7 @@ function run(ctx: KeyingContext, krp: cryptkop): number {
       const [base, exp, m] = ins as [bigint, bigint, bigint];
       nonZero(m);
       ctx.charge(modexpCycles(b, bitLength(m), bitLength(exp)));
-      output(krp, 0, modExp(base, exp, m), krp.krp_param[2]!.crp_nbits);
+      output(krp, 0, modExp(base, exp, m, ctx.modPow), krp.krp_param[2]!.crp_nbits);
       return 0;
     }
     case CRK_MOD_EXP_CRT: {
@@ -159,7 +163,7 @@ function run(ctx: KeyingContext, krp: cryptkop): number {
       nonZero(q, 2n);
       const n = p * q;
       ctx.charge(modexpCycles(b, bitLength(p), bitLength(dp)) + modexpCycles(b, bitLength(q), bitLength(dq)) + 2 * modmulCycles(b, bitLength(p)) + modmulCycles(b, bitLength(n)));
-      output(krp, 0, modExpCrt(p, q, c, dp, dq, qinv), bitLength(n));
+      output(krp, 0, modExpCrt(p, q, c, dp, dq, qinv, ctx.modPow), bitLength(n));
       return 0;
     }
     case CRK_DSA_SIGN: {
@@ -175,7 +179,7 @@ function run(ctx: KeyingContext, krp: cryptkop): number {
         ctx.charge(modexpCycles(b, bitLength(p), qBits) + modinvCycles(b, qBits) + 2 * modmulCycles(b, qBits));
         let sig: { r: bigint; s: bigint };
         try {
-          sig = dsaSign(z, p, q, g, x, k);
+          sig = dsaSign(z, p, q, g, x, k, ctx.modPow);
         } catch {
           continue;
         }
@@ -192,7 +196,7 @@ function run(ctx: KeyingContext, krp: cryptkop): number {
       nonZero(q, 2n);
       const qBits = bitLength(q);
       ctx.charge(2 * modexpCycles(b, bitLength(p), qBits) + modinvCycles(b, qBits) + 2 * modmulCycles(b, qBits) + modmulCycles(b, bitLength(p)));
-      return dsaVerify(dsaZ(krp.krp_param[0]!, zRaw, q), p, q, g, y, r, s) ? 0 : EBADMSG;
+      return dsaVerify(dsaZ(krp.krp_param[0]!, zRaw, q), p, q, g, y, r, s, ctx.modPow) ? 0 : EBADMSG;
     }
     case CRK_DH_COMPUTE_KEY: {
       const [priv, pub, p] = ins as [bigint, bigint, bigint];
@@ -200,7 +204,7 @@ function run(ctx: KeyingContext, krp: cryptkop): number {
       // SP 800-56A §5.6.2.3.1 partial public-key validation, as OpenSSL's DH_check_pub_key.
       if (pub < 2n || pub > p - 2n) return EINVAL;
       ctx.charge(modexpCycles(b, bitLength(p), bitLength(priv)));
-      output(krp, 0, modExp(pub, priv, p), krp.krp_param[2]!.crp_nbits);
+      output(krp, 0, modExp(pub, priv, p, ctx.modPow), krp.krp_param[2]!.crp_nbits);
       return 0;
     }
     default:
@@ -226,9 +230,7 @@ function output(krp: cryptkop, j: number, v: bigint, sizeBits: number): void {
   }
   const len = p.byteLength;
   if (p.crp_p.length < len) throw new KStatus(EINVAL);
-  if (len < need || (bitLength(v) + 7) >> 3 > len) throw new KStatus(E2BIG);
-  let x = v;
-  for (let i = 0; i < len; i++, x >>= 8n) p.crp_p[i] = Number(x & 0xffn);
+  if (len < need || !writeLittleEndian(v, p.crp_p, len)) throw new KStatus(E2BIG);
 }
 
 /** A uniform integer in [0, n) from `prng` (bitlen(n) + 64 bits reduced mod n: bias < 2^-64). */

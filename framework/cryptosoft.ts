@@ -106,6 +106,7 @@ export class Cryptosoft implements CryptoDevice {
     this.ctx = new SwcrContext(this.backend, this.costs, charge, options.prng.stream('cryptosoft.iv'), options.mem);
     this.kctx = {
       dsaPrng: options.prng.stream('cryptosoft.dsa'),
+      modPow: this.backend.modPow,
       bignum: this.costs.bignum,
       charge: (cycles) => {
         this.kcycles += cycles;

@@ -2,12 +2,15 @@
  * The software transforms cryptosoft calls, behind one interface with two interchangeable
  * implementations per algorithm:
  *
- * - 'noble': pure JavaScript — @noble/ciphers (AES), @noble/hashes, fflate, and this repo's own
- *   DES/3DES/Blowfish/CAST-128/Camellia/Skipjack/ARC4 classes. Available everywhere. NULL-CBC and
- *   the NULL hash are trivial and always counted as 'noble'.
- * - 'openssl': node:crypto (OpenSSL) for every algorithm this process's OpenSSL offers, and
- *   node:zlib for DEFLATE. 6-26x faster at packet sizes (reference/libraries.md), and simulations
- *   spend most of their host time in real crypto.
+ * - 'noble': pure JavaScript — @noble/ciphers (AES), @noble/hashes, fflate, @noble/curves' BigInt
+ *   `pow` for the keying operations, and this repo's own DES/3DES/Blowfish/CAST-128/Camellia/
+ *   Skipjack/ARC4 classes. Available everywhere. NULL-CBC and the NULL hash are trivial and
+ *   always counted as 'noble'.
+ * - 'openssl': node:crypto (OpenSSL) for every algorithm this process's OpenSSL offers, node:zlib
+ *   for DEFLATE, and OpenSSL's bignum exponentiation for the keying operations wherever its raw
+ *   RSA operation accepts the numbers (modexp.ts). 6-26x faster at packet sizes
+ *   (reference/libraries.md), ~6x for RSA-2048 with CRT, and simulations spend most of their host
+ *   time in real crypto.
  *
  * Both give identical bytes for every algorithm (test/framework/xform/backend.test.ts checks it on
  * seeded random inputs), except DEFLATE's compressed bytes — see deflate.ts.
@@ -37,6 +40,7 @@ import { createDeflateFunctions, type DeflateFunctions } from './deflate.js';
 import { createHashFunctions, HASH_INFO, type HashFunctions, type HashName } from './hash.js';
 import { createHmacFunctions, type HmacFunctions } from './hmac.js';
 import { createKpdkFunctions, type KpdkFunctions } from './kpdk.js';
+import { createModExpFunctions, type ModExpFunctions } from './modexp.js';
 
 /** An implementation family. */
 export type BackendName = 'openssl' | 'noble';
@@ -54,13 +58,14 @@ export interface BackendOptions {
 
 /** Every software transform cryptosoft needs, by family. */
 export interface CryptoBackend
-  extends CbcFunctions, AesFunctions, HashFunctions, HmacFunctions, KpdkFunctions, DeflateFunctions {
+  extends CbcFunctions, AesFunctions, HashFunctions, HmacFunctions, KpdkFunctions, DeflateFunctions, ModExpFunctions {
   /** The preference this backend was built with (after option/env resolution). */
   readonly preference: BackendPreference;
   /**
    * Which implementation serves each algorithm, keyed by OCF name (`CRYPTO_AES_CBC`, ...,
    * `CRYPTO_DEFLATE_COMP`), plus the plain hashes 2015 OCF has no id for (`SHA2_256`,
-   * `SHA2_384`, `SHA2_512`, `RIPEMD160`, `NULL_HASH`). A fresh copy on every call.
+   * `SHA2_384`, `SHA2_512`, `RIPEMD160`, `NULL_HASH`), and `MOD_EXP`, the modular exponentiation
+   * behind the CRK_* keying operations (modexp.ts). A fresh copy on every call.
    *
    * @example backend.describe()['CRYPTO_DES_CBC']; // 'noble' unless --openssl-legacy-provider
    */
@@ -108,6 +113,7 @@ export function createBackend(options: BackendOptions = {}): CryptoBackend {
   const hmac = createHmacFunctions(hashes, hashBackend, report);
   const kpdk = createKpdkFunctions(hashes, hashBackend, report);
   const deflate = createDeflateFunctions(useOpenssl, report);
+  const modexp = createModExpFunctions(useOpenssl, report);
   const frozen = Object.freeze({ ...report });
   return Object.freeze({
     preference,
@@ -118,5 +124,6 @@ export function createBackend(options: BackendOptions = {}): CryptoBackend {
     ...hmac,
     ...kpdk,
     ...deflate,
+    ...modexp,
   });
 }

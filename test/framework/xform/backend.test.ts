@@ -57,9 +57,9 @@ describe('backend selection', () => {
     expect(new Set(Object.values(createBackend().describe()))).toEqual(new Set(['noble']));
   });
 
-  it('describe() names every OCF algorithm id 1..28 and the plain SHA-2/RIPEMD-160/NULL hashes', () => {
+  it('describe() names every OCF algorithm id 1..28, the plain SHA-2/RIPEMD-160/NULL hashes and MOD_EXP', () => {
     const d = createBackend({ prefer: 'auto' }).describe();
-    const want = [...new Set(Object.values(CRYPTO_ALG_NAMES)), 'SHA2_256', 'SHA2_384', 'SHA2_512', 'RIPEMD160', 'NULL_HASH'];
+    const want = [...new Set(Object.values(CRYPTO_ALG_NAMES)), 'SHA2_256', 'SHA2_384', 'SHA2_512', 'RIPEMD160', 'NULL_HASH', 'MOD_EXP'];
     expect(Object.keys(d).sort()).toEqual(want.sort());
   });
 
@@ -69,7 +69,7 @@ describe('backend selection', () => {
     // Always in OpenSSL 3's default provider.
     for (const n of ['CRYPTO_AES_CBC', 'CRYPTO_AES_XTS', 'CRYPTO_AES_ICM', 'CRYPTO_AES_NIST_GCM_16', 'CRYPTO_AES_128_NIST_GMAC',
       'CRYPTO_3DES_CBC', 'CRYPTO_CAMELLIA_CBC', 'CRYPTO_MD5', 'CRYPTO_SHA1', 'SHA2_256', 'SHA2_512', 'CRYPTO_SHA1_HMAC',
-      'CRYPTO_SHA2_384_HMAC', 'CRYPTO_MD5_KPDK', 'CRYPTO_DEFLATE_COMP']) {
+      'CRYPTO_SHA2_384_HMAC', 'CRYPTO_MD5_KPDK', 'CRYPTO_DEFLATE_COMP', 'MOD_EXP']) {
       expect(d[n], n).toBe('openssl');
     }
     // Never in OpenSSL, or trivial.
@@ -191,6 +191,18 @@ const CASES: Record<string, Case> = {
     const key = rng.bytes(rng.int(0, 150)), data = rng.bytes(pickLen(rng, 5000));
     return (b) => toHex(b.kpdk(Number(id) as KpdkAlg, key, data));
   }])),
+  // Inside and outside OpenSSL's raw-RSA domain (modexp.ts): even moduli, exponents >= m, long
+  // exponents over 3072-bit moduli, and the edge bases 0, 1, m - 1.
+  MOD_EXP: (rng) => {
+    const randomBig = (bits: number): bigint => (bits === 0 ? 0n : BigInt(`0x${toHex(rng.bytes(Math.ceil(bits / 8))) || '0'}`) >> BigInt((8 - (bits % 8)) % 8));
+    const mBits = rng.chance(0.1) ? rng.int(2, 64) : rng.pick([512, 1024, 1536, 2048, 3072, 4096]) - rng.int(0, 1);
+    let m = randomBig(mBits) | (1n << BigInt(mBits - 1));
+    if (rng.chance(0.8)) m |= 1n;
+    const eBits = mBits > 3072 ? rng.int(1, 200) : rng.chance(0.1) ? mBits + rng.int(0, 40) : rng.int(1, mBits);
+    const exp = randomBig(eBits) | 1n;
+    const base = rng.pick([0n, 1n, m - 1n, randomBig(mBits + 8) % m]);
+    return (b) => b.modPow(base, exp, m);
+  },
   'CRYPTO_DEFLATE_COMP (decompress)': (rng) => {
     const input = rng.chance(0.5) ? rng.bytes(pickLen(rng, 5000) || 1) : new Uint8Array(rng.int(1, 5000)).fill(rng.int(0, 3));
     const stream = rng.pick(Object.values(DEFLATE_IMPLEMENTATIONS)).deflateCompress(input);
