@@ -8,16 +8,24 @@ import { buffersBench } from './buffers.bench.js';
 import { frameworkBench } from './framework.bench.js';
 import { hifnBench } from './hifn.bench.js';
 import { cryptosoftBench } from './cryptosoft.bench.js';
+import { keyingBench } from './keying.bench.js';
 
-const suites: [string, () => BenchResult[]][] = [
+// Suites may be generators: each line prints as soon as it is measured.
+const suites: [string, () => Iterable<BenchResult>][] = [
   ['engine', engineBench],
   ['buffers', buffersBench],
   ['framework', frameworkBench],
   ['cryptosoft', cryptosoftBench],
+  ['keying', keyingBench],
   ['hifn', hifnBench],
 ];
 
 const only = process.argv.slice(2);
+const unknown = only.filter((n) => !suites.some(([name]) => name === n));
+if (unknown.length > 0) {
+  console.error(`bench: unknown suite ${unknown.join(', ')}; suites are ${suites.map(([name]) => name).join(', ')}`);
+  process.exit(2);
+}
 console.log(`ocfsim benchmarks — node ${process.version}, ${process.arch}`);
 for (const [name, suite] of suites) {
   if (only.length > 0 && !only.includes(name)) continue;
