@@ -64,8 +64,8 @@ export const CRYPTODEV_MAX_IVLEN = 16;
 /** Bytes of crypt_find_op.name (char name[32], NUL included). */
 export const CRYPTO_NAME_LEN = 32;
 
-/** errno 9, not in sim/errno.ts: an ioctl on a closed descriptor. */
-export const EBADF = 9;
+/** An ioctl on a closed descriptor (re-exported for cryptodev users). */
+export { EBADF } from '../sim/errno.js';
 
 /** A user pointer: the caller's bytes, or NULL. */
 export type user_ptr = Uint8Array | null;

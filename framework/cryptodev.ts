@@ -64,11 +64,6 @@ export class CryptodevError extends KernelError {
   readonly syscall = 'ioctl';
   constructor(errno: number, readonly ioctl: string, detail: string) {
     super(errno, `${ioctl}: ${detail}`);
-    // sim/errno.ts has no name for EBADF.
-    if (errno === EBADF) {
-      (this as { code: string }).code = 'EBADF';
-      this.message = `EBADF: ${ioctl}: ${detail}`;
-    }
   }
 }
 

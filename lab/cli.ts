@@ -40,6 +40,8 @@ function main(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case undefined:
+      process.stderr.write(USAGE);
+      return 2;
     case 'demo':
       return runDemo(console.log, parseSeed(rest));
     case 'cryptocheck':

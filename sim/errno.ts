@@ -6,6 +6,7 @@ export const EPERM = 1;
 export const ENOENT = 2;
 export const EIO = 5;
 export const E2BIG = 7;
+export const EBADF = 9;
 export const ENOMEM = 12;
 export const EFAULT = 14;
 export const EBUSY = 16;
@@ -31,6 +32,7 @@ const NAMES: Record<number, string> = {
   5: 'EIO',
   6: 'ENXIO',
   7: 'E2BIG',
+  9: 'EBADF',
   12: 'ENOMEM',
   14: 'EFAULT',
   16: 'EBUSY',
