@@ -19,6 +19,7 @@ import { HMAC_ALGS, type HmacAlg } from '../../../framework/xform/hmac.js';
 import { KPDK_ALGS, type KpdkAlg } from '../../../framework/xform/kpdk.js';
 import { Prng } from '../../../sim/prng.js';
 import { BACKENDS, toHex } from './backends.js';
+import { differentialLength } from './lengths.js';
 
 describe('backend selection', () => {
   let saved: string | undefined;
@@ -104,15 +105,7 @@ describe('backend selection', () => {
 /** One random case: inputs drawn from `rng`, then the same closure run on each backend. */
 type Case = (rng: Prng, round: number) => (b: CryptoBackend) => unknown;
 
-/**
- * A length in whole `block`s: 0, 1-4 blocks, odd multiples, short random ones, or up to 64 KiB
- * (the issue's mix).
- */
-const pickLen = (rng: Prng, block = 1): number => {
-  const r = rng.nextFloat();
-  const blocks = r < 0.08 ? 0 : r < 0.35 ? rng.int(1, 4) : r < 0.55 ? 2 * rng.int(2, 60) + 1 : r < 0.9 ? rng.int(1, Math.floor(600 / block)) : rng.int(1, 65536 / block);
-  return blocks * block;
-};
+const pickLen = differentialLength;
 /** Every legal key length in the first rounds, then random ones. */
 const keyLenFor = (alg: CbcAlg, rng: Prng, round: number): number => {
   const ok = Array.from({ length: 57 }, (_, n) => n).filter((n) => CBC_CIPHERS[alg].keyOk(n));

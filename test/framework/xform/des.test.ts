@@ -10,6 +10,7 @@ import { cbcDecrypt, cbcEncrypt, type BlockCipherClass } from '../../../framewor
 import { DesCipher, TripleDesCipher } from '../../../framework/xform/des.js';
 import { Prng } from '../../../sim/prng.js';
 import { openssl, probeOpenssl } from './openssl-oracle.js';
+import { differentialLength } from './lengths.js';
 
 interface CbcVector {
   id: string;
@@ -50,7 +51,7 @@ function randomCases(seed: number, name: string, keyLen: number, count: number):
   return Array.from({ length: count }, () => ({
     key: toHex(rng.bytes(keyLen)),
     iv: toHex(rng.bytes(8)),
-    data: toHex(rng.bytes(8 * rng.int(1, 64))),
+    data: toHex(rng.bytes(differentialLength(rng, 8))),
   }));
 }
 
