@@ -54,7 +54,8 @@ export function swcr_encdec(ctx: SwcrContext, crd: cryptodesc, sw: swcr_data, b:
   if (ivlen > 0) {
     if (flags & CRD_F_IV_EXPLICIT) {
       iv = explicitIv(crd.crd_iv, ivlen);
-      if (iv === null) return EINVAL; // Difference: FreeBSD read past a short crd_iv.
+      // FreeBSD's crd_iv was a fixed 16-byte array; a Uint8Array can be short.
+      if (iv === null) return EINVAL;
     }
     const writeIv = encrypt && (flags & CRD_F_IV_PRESENT) === 0;
     const readIv = !encrypt && iv === null;

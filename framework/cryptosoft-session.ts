@@ -13,13 +13,14 @@
  * (EINVAL), by the table below.
  *
  * Difference (each also marked where it happens):
- * - every cipher key length is validated (FreeBSD's sw path ignored DES/3DES lengths and the
- *   setkey result), and `cri_key` shorter than `cri_klen / 8` is EINVAL (FreeBSD read past it);
+ * - every cipher key length is validated (FreeBSD's DES/3DES transforms ignored the length and
+ *   des_set_key's parity/weak-key verdict), and `cri_key` shorter than `cri_klen / 8` is EINVAL
+ *   (FreeBSD read past it);
  * - `cri_mlen` larger than the digest is EINVAL (FreeBSD copied bytes past the digest);
  * - plain MD5/SHA1 and ARC4 sessions work (FreeBSD registered MD5/SHA1 but refused them, and had
  *   no ARC4);
- * - freeing lid == the array size is EINVAL (FreeBSD's bound check read one past the array), and
- *   lid 0 is EINVAL (FreeBSD returned 0 silently).
+ * - freeing lid == the array size is EINVAL (FreeBSD's bound check read one past the array).
+ *   Lid 0 is EINVAL as in FreeBSD (slot 0 is always empty, so its NULL check answered first).
  *
  * @example
  *   const table = new SwcrSessionTable();
@@ -169,7 +170,7 @@ export function swcr_setkey(backend: CryptoBackend, sw: swcr_data, key: Uint8Arr
   const k = key.subarray(0, len);
   const alg = sw.sw_alg;
   const info = sw.info;
-  // Difference: every key size is checked (FreeBSD's sw path ignored DES/3DES lengths and setkey's result).
+  // Difference: every key size is checked (FreeBSD's DES/3DES transforms ignored the length).
   if (info.keyOk && !info.keyOk(len)) return EINVAL;
   sw.sw_klen = len;
   switch (info.kind) {
@@ -275,8 +276,8 @@ export function swcr_newsession(table: SwcrSessionTable, backend: CryptoBackend,
 
 /** swcr_freesession: wipe the key material and free the slot. EINVAL for lid 0 or no session. */
 export function swcr_freesession(table: SwcrSessionTable, lid: number): number {
-  // Difference: lid 0 is EINVAL (FreeBSD returned 0) and lid == the array size is EINVAL (FreeBSD's
-  // `>` bound check read one past the array).
+  // Difference: lid == the array size is EINVAL (FreeBSD's `>` bound check read one past the
+  // array). Lid 0 is EINVAL as in FreeBSD: slot 0 is never used.
   const s = table.remove(lid);
   if (!s) return EINVAL;
   for (const sw of s) sw.wipe();

@@ -12,7 +12,8 @@
  * → ENOENT; then every descriptor in crp_desc order (encrypt-then-MAC puts the cipher first,
  * verify-then-decrypt the MAC first) is dispatched by its algorithm: ciphers to swcr_encdec,
  * NULL-CBC to nothing, authenticators to swcr_authcompute, any GCM/GMAC algorithm to swcr_authenc
- * for the whole request (the rest is skipped), DEFLATE to swcr_compdec. The first error stops the
+ * for the whole request (which refuses, EINVAL, any other algorithm among the descriptors; one
+ * placed before the GCM pair has already run), DEFLATE to swcr_compdec. The first error stops the
  * walk (earlier descriptors' effects remain) and lands in crp_etype; crypto_done is always called
  * and process returns 0.
  *
@@ -26,9 +27,10 @@
  * same whichever backend (OpenSSL or pure JS) computed the bytes.
  *
  * @example
- *   const swcr = new Cryptosoft({ crypto: m.crypto, scheduler: m.scheduler, prng: m.prng, mem: m.mem });
+ *   // A Machine attaches one as cryptosoft0 (driver id 0); a bare framework needs its own:
+ *   const swcr = new Cryptosoft({ crypto, scheduler, prng, mem });
  *   swcr.attach();                       // "crypto: assign cryptosoft0 driver id 0, flags 0x6000000"
- *   m.crypto.crypto_newsession(cri, CRYPTOCAP_F_SOFTWARE);
+ *   crypto.crypto_newsession(cri, CRYPTOCAP_F_SOFTWARE);
  */
 import {
   CRK_ALGORITHM_MAX,
