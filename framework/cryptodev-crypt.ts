@@ -6,9 +6,11 @@
  * thread sleeps on the request ("crydev") until the callback says it is done.
  *
  * Differences (docs/differences.md, "/dev/crypto"):
- * - EAGAIN after a session migration is resubmitted, as FreeBSD did, and the session records the
- *   new SID the framework put in `crp_sid` (FreeBSD kept the old one); after 16 EAGAINs in a row
- *   the ioctl fails with EAGAIN instead of looping for ever on a driver that keeps answering it;
+ * - EAGAIN after a session migration is resubmitted, as FreeBSD did, but from a fresh copy of the
+ *   caller's input (FreeBSD resubmitted whatever an ejected card had left in the buffer), and the
+ *   session records the new SID the framework put in `crp_sid` (FreeBSD kept the old one); after
+ *   16 EAGAINs in a row the ioctl fails with EAGAIN instead of looping for ever on a driver that
+ *   keeps answering it;
  * - an encrypt without `iv` lets the driver write the IV it generates into the in-band IV block
  *   (FreeBSD set CRD_F_IV_PRESENT, so the IV was lost and the output could not be decrypted);
  * - CIOCCRYPTAEAD without `iv` and with `len` shorter than one block is EINVAL (FreeBSD handed
@@ -85,15 +87,19 @@ function release(k: Kctx, r: Request): void {
 
 /**
  * crypto_dispatch, then sleep until the callback marks the request done; resubmit on EAGAIN,
- * recording the SID the framework migrated the session to.
+ * recording the SID the framework migrated the session to. `refill` copies the caller's input
+ * into the kernel buffer again before each resubmission.
  */
-function* dispatchAndWait(k: Kctx, cse: csession, r: Request): Generator<Wait, void, number> {
+function* dispatchAndWait(k: Kctx, cse: csession, r: Request, refill: () => void): Generator<Wait, void, number> {
   const crp = r.crp!;
   const crypto = k.host.crypto;
   crp.crp_callback = (c) => {
     k.host.scheduler.wakeup(c);
   };
   for (let attempt = 1; ; attempt++) {
+    // Difference: a card ejected after its output DMA but before completing leaves the buffer
+    // half-transformed; FreeBSD resubmitted it as it was (encrypting twice). Start from the input.
+    if (attempt > 1) refill();
     crp.crp_sid = cse.sid;
     const error = crypto.crypto_dispatch(crp);
     if (error !== 0) fail(error, `crypto_dispatch failed with ${errnoName(error)}`);
@@ -202,7 +208,11 @@ export function* cryptodev_op(k: Kctx, fcr: fcrypt, arg: unknown): Generator<Wai
     }
     if (!isNull(mac) && !crda) fail(EINVAL, 'mac is set but the session has no MAC');
 
-    yield* dispatchAndWait(k, cse, r);
+    const buf = r.buf;
+    yield* dispatchAndWait(k, cse, r, () => {
+      copyinPhys(k, ptr(src, 'src'), len, buf.paddr, 'src');
+      crp.crp_buf = requestUio(k, buf, len + (thash?.hashsize ?? 0));
+    });
     if (crp.crp_etype !== 0) driverError(crp);
     if (!isNull(dst)) copyoutPhys(k, r.buf.paddr, len, ptr(dst, 'dst'), 'dst');
     if (!isNull(mac)) copyoutPhys(k, r.buf.paddr + len, thash!.hashsize, ptr(mac, 'mac'), 'mac');
@@ -268,7 +278,13 @@ export function* cryptodev_aead(k: Kctx, fcr: fcrypt, arg: unknown): Generator<W
     }
     copyinPhys(k, ptr(tag, 'tag'), thash.hashsize, r.buf.paddr + len + aadlen, 'tag');
 
-    yield* dispatchAndWait(k, cse, r);
+    const buf = r.buf;
+    yield* dispatchAndWait(k, cse, r, () => {
+      copyinPhys(k, ptr(src, 'src'), len, buf.paddr, 'src');
+      copyinPhys(k, ptr(aad, 'aad'), aadlen, buf.paddr + len, 'aad');
+      copyinPhys(k, ptr(tag, 'tag'), thash.hashsize, buf.paddr + len + aadlen, 'tag');
+      crp.crp_buf = requestUio(k, buf, total);
+    });
     if (crp.crp_etype !== 0) driverError(crp);
     if (!isNull(dst)) copyoutPhys(k, r.buf.paddr, len, ptr(dst, 'dst'), 'dst');
     copyoutPhys(k, r.buf.paddr + len + aadlen, thash.hashsize, ptr(tag, 'tag'), 'tag');

@@ -242,6 +242,24 @@ describe('EAGAIN', () => {
     expect(m.crypto.drivers.slots.every((c) => !c.isTombstone)).toBe(true);
   });
 
+  it('Difference: a card ejected after writing its output but before completing: the resubmission starts from the caller\'s input again.', () => {
+    for (const op of [COP_ENCRYPT, COP_DECRYPT]) {
+      const m = machine();
+      const card = new TestCard(m, { delayPs: 20 * US, outputFirst: true }).attach();
+      const fd = m.cryptodev();
+      const sop = new session_op(aes);
+      fd.ioctlSync(CIOCGSESSION, sop);
+      const src = bytes(64, 12);
+      const dst = new Uint8Array(64);
+      m.engine.schedule(m.now + 5 * US, () => card.eject());
+      fd.ioctlSync(CIOCCRYPT, new crypt_op({ ses: sop.ses, op, len: 64, src, dst, iv }));
+      expect(card.processed, 'the card did write its output').toBe(1);
+      expect(hex(dst)).toBe(hex(aesCbc(key, iv, src, op === COP_ENCRYPT)));
+      expect(hex(src), 'the caller\'s input is untouched').toBe(hex(bytes(64, 12)));
+      settle(m, fd);
+    }
+  });
+
   it('A driver that answers EAGAIN for ever makes the ioctl fail with EAGAIN after 16 tries.', () => {
     const m = machine();
     const card = new TestCard(m, { etype: EAGAIN }).attach();

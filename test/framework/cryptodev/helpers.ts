@@ -93,6 +93,11 @@ export interface TestCardOptions {
   corrupt?: number;
   algs?: number[];
   kalgs?: number[];
+  /**
+   * With delayPs: write the result into the buffer at process() time and only complete later, as
+   * a card whose output DMA is done but whose completion interrupt is not yet serviced.
+   */
+  outputFirst?: boolean;
   /** Complete every request with this crp_etype (a broken card); 0 = compute. */
   etype?: number;
   unit?: number;
@@ -162,14 +167,15 @@ export class TestCard {
       this.m.crypto.crypto_done(crp);
       return 0;
     }
-    // The result is written back at completion, as a card's DMA out is: an eject before then
-    // leaves the buffer untouched, which is what EAGAIN promises.
+    // By default the result is written back at completion, as a card's DMA out is: an eject
+    // before then leaves the buffer untouched.
+    const early = this.options.outputFirst ? this.options.etype || this.compute(crp) : undefined;
     this.pending.add(crp);
     this.timers.set(
       crp,
       this.m.engine.schedule(this.m.scheduler.localNow() + delay, () => {
         this.pending.delete(crp);
-        crp.crp_etype = this.options.etype || this.compute(crp);
+        crp.crp_etype = early ?? (this.options.etype || this.compute(crp));
         this.m.crypto.crypto_done(crp);
       }),
     );
