@@ -19,6 +19,9 @@
  * cryptosoft uses (cryptosoft-comp.ts). NULL-CBC and NULL-HMAC have nothing to compute: their raw
  * line measures an empty call, and their framework line carries no ratio.
  *
+ * `OCFSIM_BENCH_MATCH=<regex>` keeps only the lines whose "<ALG> <size> B (<backend>)" matches, e.g.
+ * `OCFSIM_BENCH_MATCH='16384 B \(openssl' npm run bench -- cryptosoft`.
+ *
  * Before timing, each row runs one request both ways on equal buffers and compares the bytes, so a
  * row whose raw call is not the framework's work fails instead of printing a ratio.
  */
@@ -368,6 +371,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The suite, a line at a time so a long run shows progress. */
 export function* cryptosoftBench(): Generator<BenchResult> {
+  // OCFSIM_BENCH_MATCH=regex keeps the lines whose "<ALG> <size> B (<backend>)" matches.
+  const match = process.env['OCFSIM_BENCH_MATCH'] ? new RegExp(process.env['OCFSIM_BENCH_MATCH']) : undefined;
   for (const backendName of BACKENDS) {
     const m = new Machine({ seed: 1, cryptoBackend: backendName });
     const be = createBackend({ prefer: backendName });
@@ -376,6 +381,7 @@ export function* cryptosoftBench(): Generator<BenchResult> {
       const { error, sid } = m.crypto.crypto_newsession(sessionCri(row.ini), CRYPTOCAP_F_SOFTWARE);
       if (error) throw new Error(`${what}: crypto_newsession failed with ${errnoName(error)}`);
       for (const size of SIZES) {
+        if (match && !match.test(`${row.label} ${size} B (${backendName})`)) continue;
         const l = layout(size);
         const start = new Uint8Array(l.total);
         start.set(filler(l.data, 7));

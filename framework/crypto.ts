@@ -11,6 +11,7 @@
  *   const crp = crypto.crypto_getreq(1)!;
  *   crp.crp_sid = sid; crp.crp_callback = (c) => { ... }; crypto.crypto_dispatch(crp);
  */
+import { InflightTable } from './inflight.js';
 import { Priority, type KThread, type Scheduler } from '../sim/cpu.js';
 import type { TraceRecorder } from '../sim/trace.js';
 import type { ViolationLog } from '../sim/violations.js';
@@ -71,8 +72,8 @@ export class CryptoFramework {
   private readonly crp_ret_q: cryptop[] = [];
   private readonly crp_ret_kq: cryptkop[] = [];
   /** Requests dispatched and not yet completed (for double-completion and lost-request checks). */
-  private readonly inflight = new Set<cryptop>();
-  private readonly kinflight = new Set<cryptkop>();
+  private readonly inflight = new InflightTable<cryptop>();
+  private readonly kinflight = new InflightTable<cryptkop>();
   /** Live sessions, so a bogus or twice-freed SID cannot corrupt a driver's session count. */
   private readonly sessions = new Set<bigint>();
   /** Requests already reported as lost. */

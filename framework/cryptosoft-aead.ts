@@ -72,10 +72,7 @@ export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly s
   if (encrypt ? checkInject(b, crda.crd_inject, GMAC_TAG_LEN) !== 0 : checkRegion(b, crda.crd_inject, GMAC_TAG_LEN) !== 0) return EINVAL;
 
   if (encrypt) {
-    if (iv === null) {
-      iv = new Uint8Array(GCM_IV_LEN);
-      ctx.randomIv(iv);
-    }
+    if (iv === null) iv = ctx.randomIv(GCM_IV_LEN);
     if (writeIv) ctx.write(b, crde.crd_inject, iv);
   } else if (iv === null) {
     iv = ctx.read(b, crde.crd_inject, GCM_IV_LEN);

@@ -70,10 +70,7 @@ export function swcr_encdec(ctx: SwcrContext, crd: cryptodesc, sw: swcr_data, b:
 
   if (ivlen > 0) {
     if (encrypt) {
-      if (iv === null) {
-        iv = new Uint8Array(ivlen);
-        ctx.randomIv(iv);
-      }
+      if (iv === null) iv = ctx.randomIv(ivlen);
       if ((flags & CRD_F_IV_PRESENT) === 0) ctx.write(b, crd.crd_inject, iv);
     } else if (iv === null) {
       iv = ctx.read(b, crd.crd_inject, ivlen);

@@ -56,10 +56,18 @@ export class SwcrContext {
     this.chargeThread(cycles);
   }
 
-  /** arc4rand(iv, len): fresh IV bytes from the machine's PRNG, never from the host. */
-  randomIv(iv: Uint8Array): void {
+  /** Where generated IVs are built (a request uses one at a time; see explicitIv for why not fresh arrays). */
+  private readonly ivScratch = new Uint8Array(new ArrayBuffer(32));
+
+  /**
+   * arc4rand(iv, len): fresh IV bytes from the machine's PRNG, never from the host. The result is
+   * valid until the next call.
+   */
+  randomIv(len: number): Uint8Array {
+    const iv = this.ivScratch.subarray(0, len);
     this.ivPrng.fill(iv);
     this.charge(this.costs.ivPerCall + iv.length * this.costs.ivPerByte);
+    return iv;
   }
 
   /**
@@ -128,7 +136,11 @@ export function checkInject(b: SwcrBuffer, off: number, len: number): number {
   return off + len <= b.len ? 0 : EINVAL;
 }
 
-/** The first `n` bytes of a request's `crd_iv`, or null when it is shorter. */
+/**
+ * The first `n` bytes of a request's `crd_iv`, or null when it is shorter. A view, not a copy:
+ * nothing writes it during the request, and a fresh small array per request costs node:crypto
+ * ~1 µs to move off the V8 heap.
+ */
 export function explicitIv(crdIv: Uint8Array, n: number): Uint8Array | null {
-  return crdIv.length >= n ? crdIv.slice(0, n) : null;
+  return crdIv.length >= n ? crdIv.subarray(0, n) : null;
 }
