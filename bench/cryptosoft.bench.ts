@@ -69,7 +69,7 @@ import { DEFLATE_IMPLEMENTATIONS } from '../framework/xform/deflate.js';
 import type { HashName } from '../framework/xform/hash.js';
 import type { HmacAlg } from '../framework/xform/hmac.js';
 import type { KpdkAlg } from '../framework/xform/kpdk.js';
-import { rate, type BenchResult } from './harness.js';
+import type { BenchResult } from './harness.js';
 
 const BACKENDS: readonly BackendName[] = ['openssl', 'noble'];
 const SIZES = [64, 1024, 16384] as const;
@@ -79,29 +79,47 @@ const SIZES = [64, 1024, 16384] as const;
  */
 const BATCH_BYTES = 64 * 1024;
 /**
- * Framework and raw are measured in alternation, PAIRS times, each a 1-round rate() of MIN_MS,
- * after WARM_MS of both in alternation. Why not two back-to-back 3-round rate()s: every workload
- * that allocates at a new rate (node:crypto returns a fresh Buffer per call) first runs 2-4x slower
- * for 100-300 ms, while the malloc heap grows into fresh pages (page faults, very expensive on the
- * 2-core VM this was tuned on) until V8's external-memory GCs recycle it; that phase used to land
- * on one side only and gave ratios of 30% or 250% for the same code. Alternating puts drift common
- * to both sides into the same pair, where it cancels; the reported pair is the one with the median
- * ratio, so the printed MB/s and percentage always agree.
+ * Framework and raw are measured in alternating blocks of BLOCK_MS, ROUNDS of each in the order
+ * fw, raw, raw, fw, ... after a warm-up of both, and each side reports its median block. Why
+ * blocks: body-by-body interleaving makes the framework pay for the raw loop's cache and
+ * predictor state (1.5 µs more per 1 KiB HMAC request than in a long run of its own), and a
+ * simulation runs the framework path on its own. Why alternate: every workload that allocates at
+ * a new rate (node:crypto returns a fresh Buffer per call) first runs 2-4x slower for 100-300 ms
+ * while the malloc heap grows into fresh pages (very expensive on the 2-core VM this was tuned
+ * on), and garbage-collection pauses land on whichever side runs; back-to-back measurements gave
+ * 30% or 250% for the same code. Medians of alternated blocks keep such drift off the ratio.
  */
-const PAIRS = 5;
-const MIN_MS = 40;
-const WARM_MS = 120;
+const WARM_MS = 100;
+const BLOCK_MS = 50;
+const ROUNDS = 7;
 
-/** Interleaved framework / raw rates (bytes/s): the pair whose ratio is the median. */
+/** Framework and raw rates (bytes/s), each the median of alternated blocks. */
 function paired(fwBody: () => number, rawBody: () => number): { fw: number; raw: number } {
-  const pairs: { fw: number; raw: number }[] = [];
-  rate(() => fwBody() + rawBody(), { rounds: 1, minMs: WARM_MS });
-  for (let i = 0; i < PAIRS; i++) {
-    const fw = rate(fwBody, { rounds: 1, minMs: MIN_MS });
-    pairs.push({ fw, raw: rate(rawBody, { rounds: 1, minMs: MIN_MS }) });
+  const block = (body: () => number, ms: number): number => {
+    let bytes = 0;
+    const t0 = performance.now();
+    let t1 = t0;
+    while (t1 - t0 < ms) {
+      bytes += body();
+      t1 = performance.now();
+    }
+    return (bytes / (t1 - t0)) * 1000;
+  };
+  block(fwBody, WARM_MS);
+  block(rawBody, WARM_MS);
+  const fw: number[] = [];
+  const raw: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    if (i % 2 === 0) {
+      fw.push(block(fwBody, BLOCK_MS));
+      raw.push(block(rawBody, BLOCK_MS));
+    } else {
+      raw.push(block(rawBody, BLOCK_MS));
+      fw.push(block(fwBody, BLOCK_MS));
+    }
   }
-  pairs.sort((a, b) => a.fw / a.raw - b.fw / b.raw);
-  return pairs[Math.floor(PAIRS / 2)]!;
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  return { fw: median(fw), raw: median(raw) };
 }
 
 /**

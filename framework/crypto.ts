@@ -119,6 +119,8 @@ export class CryptoFramework {
       max: 1,
       description: 'Enable/disable crypto timing support (dispatch/invoke/done/callback stage times)',
     });
+    // Read on every request: kept in a field rather than looked up by name each time.
+    this.sysctl.watch('debug.crypto_timing', (v) => (this.timingOn = v !== 0));
     this.crypto_proc = this.sched.spawn('crypto', Priority.Kernel, (td) => this.procBody(td));
     this.crypto_ret_proc = this.sched.spawn('crypto returns', Priority.Kernel, (td) => this.retBody(td));
   }
@@ -359,7 +361,7 @@ export class CryptoFramework {
     this.cryptostats.cs_ops++;
     if (this.timing) crp.crp_tstamp = now;
     this.inflight.add(crp);
-    this.traceFw('crypto.dispatch', crp, { sid: crp.crp_sid, flags: crp.crp_flags });
+    if (this.trace.on) this.traceFw('crypto.dispatch', crp, { sid: crp.crp_sid, flags: crp.crp_flags });
 
     const hid = CRYPTO_SESID2HID(crp.crp_sid);
     const cap = this.drivers.check(hid);
@@ -396,7 +398,7 @@ export class CryptoFramework {
     crp.crp_flags |= CRYPTO_F_DONE;
     if (crp.crp_etype !== 0) this.cryptostats.cs_errs++;
     if (this.timing) this.stamp(crp, this.cryptostats.cs_done, now);
-    this.traceFw('crypto.done', crp, { etype: errnoName(crp.crp_etype) });
+    if (this.trace.on) this.traceFw('crypto.done', crp, { etype: errnoName(crp.crp_etype) });
     const immediate =
       (crp.crp_flags & CRYPTO_F_CBIMM) !== 0 ||
       ((crp.crp_flags & CRYPTO_F_CBIFSYNC) !== 0 && (CRYPTO_SESID2CAPS(crp.crp_sid) & CRYPTOCAP_F_SYNC) !== 0);
@@ -494,8 +496,10 @@ export class CryptoFramework {
 
   // ---- internals ---------------------------------------------------------------------------
 
+  private timingOn = false;
+
   private get timing(): boolean {
-    return this.sysctl.get('debug.crypto_timing') !== 0;
+    return this.timingOn;
   }
 
   private stamp(crp: cryptop, stat: { add(ps: number): void }, now: number): void {
@@ -523,7 +527,7 @@ export class CryptoFramework {
     if (this.timing) this.stamp(crp, this.cryptostats.cs_invoke, now);
     // A request on a session that already migrated follows it, even if the old slot was reused.
     if (!cap.cc_dev || this.migrated.has(crp.crp_sid)) return this.migrate(cap, crp);
-    this.traceFw('crypto.invoke', crp, { dev: cap.cc_name, hint });
+    if (this.trace.on) this.traceFw('crypto.invoke', crp, { dev: cap.cc_name, hint });
     return this.sched.noSleep(`cryptodev_process ${cap.cc_name}`, () => cap.cc_methods!.cryptodev_process(cap.cc_dev!, crp, hint));
   }
 
@@ -616,7 +620,7 @@ export class CryptoFramework {
   private callback(crp: cryptop): void {
     const now = this.sched.localNow();
     if (this.timing) this.stamp(crp, this.cryptostats.cs_cb, now);
-    this.traceFw('crypto.callback', crp, { etype: errnoName(crp.crp_etype) });
+    if (this.trace.on) this.traceFw('crypto.callback', crp, { etype: errnoName(crp.crp_etype) });
     crp.crp_callback!(crp);
     if (this.timing) this.stamp(crp, this.cryptostats.cs_finis, this.sched.localNow());
   }

@@ -81,7 +81,8 @@ export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly s
   // FreeBSD hashes the AAD before it touches the payload: an AAD overlapping the payload region
   // must be the bytes from before, so it is copied then.
   const aadRegion = ctx.gather(b, crda.crd_skip, crda.crd_len);
-  const overlap = crda.crd_skip < crde.crd_skip + crde.crd_len && crde.crd_skip < crda.crd_skip + crda.crd_len;
+  // An empty payload (GMAC) overlaps nothing.
+  const overlap = crde.crd_len > 0 && crda.crd_skip < crde.crd_skip + crde.crd_len && crde.crd_skip < crda.crd_skip + crda.crd_len;
   const aad = aadRegion.view !== null && overlap ? aadRegion.data.slice() : aadRegion.data;
   const region = ctx.gather(b, crde.crd_skip, crde.crd_len);
   const data = region.data;

@@ -170,7 +170,8 @@ export class Cryptosoft implements CryptoDevice {
     ctx.cycles = 0;
     ctx.charge(this.costs.process);
     crp.crp_etype = this.processRequest(crp);
-    this.traceDriver('swcr.process', crp.crp_reqid, { etype: errnoName(crp.crp_etype), cycles: Math.round(ctx.cycles) });
+    // Guarded here so the fields object is not built on the hot path when tracing is off.
+    if (this.trace?.on) this.traceDriver('swcr.process', crp.crp_reqid, { etype: errnoName(crp.crp_etype), cycles: Math.round(ctx.cycles) });
     this.crypto.crypto_done(crp);
     return 0;
   }

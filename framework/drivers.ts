@@ -176,14 +176,16 @@ export function makeSid(flags: number, hid: number, lid: number): bigint {
   return (upper << 32n) | BigInt(lid >>> 0);
 }
 
+// Through BigInt.asUintN and one Number conversion: these run several times per request, and
+// each intermediate BigInt is an allocation.
 export function CRYPTO_SESID2HID(sid: bigint): number {
-  return Number((sid >> 32n) & 0x00ffffffn);
+  return (Number(BigInt.asUintN(64, sid) >> 32n) & 0x00ffffff) >>> 0;
 }
 
 export function CRYPTO_SESID2CAPS(sid: bigint): number {
-  return Number((sid >> 32n) & 0xff000000n);
+  return (Number(BigInt.asUintN(64, sid) >> 32n) & 0xff000000) >>> 0;
 }
 
 export function CRYPTO_SESID2LID(sid: bigint): number {
-  return Number(sid & 0xffffffffn);
+  return Number(BigInt.asUintN(32, sid));
 }
