@@ -197,17 +197,20 @@ export class Cryptosoft implements CryptoDevice {
     const session = this.sessions.get(CRYPTO_SESID2LID(crp.crp_sid));
     if (session === null) return ENOENT;
     const b: SwcrBuffer = { flags: crp.crp_flags, buf: crp.crp_buf, len: crypto_buflen(crp.crp_flags, crp.crp_buf) };
-    for (let next: cryptodesc | null = crp.crp_desc; next !== null; next = next.crd_next) {
-      const crd = next;
-      this.ctx.charge(this.costs.descriptor);
-      const sw = swcr_find(session, crd.crd_alg);
-      if (sw === null) return EINVAL;
-      const kind = sw.info.kind;
-      if (kind === 'gcm' || kind === 'gmac' || kind === 'gmac-auth') return this.guard(() => swcr_authenc(this.ctx, crp, session, b));
-      const err = this.guard(() => this.one(crp, crd, sw, b));
-      if (err !== 0) return err;
+    try {
+      for (let crd: cryptodesc | null = crp.crp_desc; crd !== null; crd = crd.crd_next) {
+        this.ctx.charge(this.costs.descriptor);
+        const sw = swcr_find(session, crd.crd_alg);
+        if (sw === null) return EINVAL;
+        const kind = sw.info.kind;
+        if (kind === 'gcm' || kind === 'gmac' || kind === 'gmac-auth') return swcr_authenc(this.ctx, crp, session, b);
+        const err = this.one(crp, crd, sw, b);
+        if (err !== 0) return err;
+      }
+      return 0;
+    } catch (e) {
+      return this.errnoOf(e);
     }
-    return 0;
   }
 
   private one(crp: cryptop, crd: cryptodesc, sw: swcr_data, b: SwcrBuffer): number {
@@ -235,13 +238,9 @@ export class Cryptosoft implements CryptoDevice {
    * framework: a failed m_copyback extension (ENOBUFS), a corrupt DEFLATE stream or an argument a
    * transform refuses (EINVAL). Anything else is a bug and propagates.
    */
-  private guard(fn: () => number): number {
-    try {
-      return fn();
-    } catch (e) {
-      if (e instanceof KernelError) return e.errno;
-      if (e instanceof DeflateError || e instanceof RangeError || e instanceof TypeError) return EINVAL;
-      throw e;
-    }
+  private errnoOf(e: unknown): number {
+    if (e instanceof KernelError) return e.errno;
+    if (e instanceof DeflateError || e instanceof RangeError || e instanceof TypeError) return EINVAL;
+    throw e;
   }
 }
