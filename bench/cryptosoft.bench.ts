@@ -89,7 +89,7 @@ const BATCH_BYTES = 64 * 1024;
  * on), and garbage-collection pauses land on whichever side runs; back-to-back measurements gave
  * 30% or 250% for the same code. Medians of alternated blocks keep such drift off the ratio. The
  * 16 KiB size, where the target lies, gets 100 ms blocks (its run-to-run spread fell from about
- * ±10 to ±4 points); the others 50 ms.
+ * ±10 to about ±5 points on the 2-core VM); the others 50 ms.
  */
 const WARM_MS = 100;
 const ROUNDS = 9;
