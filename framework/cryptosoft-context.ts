@@ -36,6 +36,8 @@ export interface SwcrRegion {
   readonly view: CryptoRegionView | null;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export class SwcrContext {
   /** Cycles charged during the current request (for the trace). */
   cycles = 0;
@@ -77,6 +79,8 @@ export class SwcrContext {
    */
   gather(b: SwcrBuffer, off: number, len: number): SwcrRegion {
     this.charge(this.costs.copyPerCall + len * this.costs.copyPerByte);
+    // GMAC's payload: nothing to look at (and no view to build on every request).
+    if (len === 0) return { off, data: EMPTY, view: null };
     const view = crypto_region_view(b.flags, b.buf, off, len, this.mem);
     if (view !== null) {
       view.mem?.noteCpu('read', view.paddr, len);
