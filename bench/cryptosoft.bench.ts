@@ -389,9 +389,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The suite, a line at a time so a long run shows progress. */
+function matchFilter(source: string | undefined): RegExp | undefined {
+  if (source === undefined || source === '') return undefined;
+  try {
+    return new RegExp(source);
+  } catch (e) {
+    throw new Error(`OCFSIM_BENCH_MATCH=${JSON.stringify(source)} is not a regular expression: ${(e as Error).message}`);
+  }
+}
+
 export function* cryptosoftBench(): Generator<BenchResult> {
   // OCFSIM_BENCH_MATCH=regex keeps the lines whose "<ALG> <size> B (<backend>)" matches.
-  const match = process.env['OCFSIM_BENCH_MATCH'] ? new RegExp(process.env['OCFSIM_BENCH_MATCH']) : undefined;
+  const match = matchFilter(process.env['OCFSIM_BENCH_MATCH']);
   for (const backendName of BACKENDS) {
     const m = new Machine({ seed: 1, cryptoBackend: backendName });
     const be = createBackend({ prefer: backendName });

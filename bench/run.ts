@@ -27,7 +27,12 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 console.log(`ocfsim benchmarks — node ${process.version}, ${process.arch}`);
-for (const [name, suite] of suites) {
-  if (only.length > 0 && !only.includes(name)) continue;
-  for (const r of suite()) console.log(format(r));
+try {
+  for (const [name, suite] of suites) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    for (const r of suite()) console.log(format(r));
+  }
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
 }
