@@ -521,6 +521,14 @@ export class CryptoFramework {
    * old session again for each one, corrupting the count), and a request on a slot that is
    * neither live nor a tombstone completes with EINVAL instead of calling a NULL device.
    */
+  private readonly processLabels = new Map<string, string>();
+
+  private processLabel(name: string): string {
+    let label = this.processLabels.get(name);
+    if (label === undefined) this.processLabels.set(name, (label = `cryptodev_process ${name}`));
+    return label;
+  }
+
   private invoke(cap: cryptocap, crp: cryptop, hint: number): number {
     this.sched.current?.chargeCycles(this.costs.invoke);
     const now = this.sched.localNow();
@@ -528,7 +536,13 @@ export class CryptoFramework {
     // A request on a session that already migrated follows it, even if the old slot was reused.
     if (!cap.cc_dev || this.migrated.has(crp.crp_sid)) return this.migrate(cap, crp);
     if (this.trace.on) this.traceFw('crypto.invoke', crp, { dev: cap.cc_name, hint });
-    return this.sched.noSleep(`cryptodev_process ${cap.cc_name}`, () => cap.cc_methods!.cryptodev_process(cap.cc_dev!, crp, hint));
+    // noSleep without its closure and label string per request (the label is built once per name).
+    this.sched.enterNoSleep(this.processLabel(cap.cc_name));
+    try {
+      return cap.cc_methods!.cryptodev_process(cap.cc_dev!, crp, hint);
+    } finally {
+      this.sched.exitNoSleep();
+    }
   }
 
   private migrate(cap: cryptocap, crp: cryptop): number {

@@ -259,6 +259,18 @@ export class Scheduler {
     }
   }
 
+  /**
+   * The same as {@link noSleep} without a closure, for a path taken on every request: each
+   * enterNoSleep must be matched by exitNoSleep in a `finally`.
+   */
+  enterNoSleep(label: string): void {
+    this.noSleepLabels.push(label);
+  }
+
+  exitNoSleep(): void {
+    this.noSleepLabels.pop();
+  }
+
   /** @internal */
   assertMaySleep(td: KThread, what: string): void {
     if (this.cur !== td) {
