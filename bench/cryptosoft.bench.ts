@@ -26,6 +26,7 @@
  * row whose raw call is not the framework's work fails instead of printing a ratio.
  */
 import { Machine } from '../lab/machine.js';
+import { Prng } from '../sim/prng.js';
 import {
   CRD_F_COMP,
   CRD_F_ENCRYPT,
@@ -69,7 +70,7 @@ import { DEFLATE_IMPLEMENTATIONS } from '../framework/xform/deflate.js';
 import type { HashName } from '../framework/xform/hash.js';
 import type { HmacAlg } from '../framework/xform/hmac.js';
 import type { KpdkAlg } from '../framework/xform/kpdk.js';
-import type { BenchResult } from './harness.js';
+import { median, rateFor, type BenchResult } from './harness.js';
 
 const BACKENDS: readonly BackendName[] = ['openssl', 'noble'];
 const SIZES = [64, 1024, 16384] as const;
@@ -96,30 +97,19 @@ const ROUNDS = 9;
 
 /** Framework and raw rates (bytes/s), each the median of alternated blocks. */
 function paired(fwBody: () => number, rawBody: () => number, blockMs: number): { fw: number; raw: number } {
-  const block = (body: () => number, ms: number): number => {
-    let bytes = 0;
-    const t0 = performance.now();
-    let t1 = t0;
-    while (t1 - t0 < ms) {
-      bytes += body();
-      t1 = performance.now();
-    }
-    return (bytes / (t1 - t0)) * 1000;
-  };
-  block(fwBody, WARM_MS);
-  block(rawBody, WARM_MS);
+  rateFor(fwBody, WARM_MS);
+  rateFor(rawBody, WARM_MS);
   const fw: number[] = [];
   const raw: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     if (i % 2 === 0) {
-      fw.push(block(fwBody, blockMs));
-      raw.push(block(rawBody, blockMs));
+      fw.push(rateFor(fwBody, blockMs));
+      raw.push(rateFor(rawBody, blockMs));
     } else {
-      raw.push(block(rawBody, blockMs));
-      fw.push(block(fwBody, blockMs));
+      raw.push(rateFor(rawBody, blockMs));
+      fw.push(rateFor(fwBody, blockMs));
     }
   }
-  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[xs.length >> 1]!;
   return { fw: median(fw), raw: median(raw) };
 }
 
@@ -181,17 +171,9 @@ interface Row {
   payload?(size: number): Uint8Array;
 }
 
-/** Deterministic filler (xorshift), distinct per seed so no two keys or halves coincide. */
+/** Deterministic filler bytes, distinct per seed so no two keys or halves coincide. */
 function filler(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
+  return new Prng(seed, 'bench.filler').bytes(n);
 }
 
 /**

@@ -18,18 +18,26 @@ export function rate(body: () => number, options: { rounds?: number; minMs?: num
   const minMs = options.minMs ?? 200;
   body(); // warm up the JIT
   const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    let ops = 0;
-    const t0 = performance.now();
-    let t1 = t0;
-    while (t1 - t0 < minMs) {
-      ops += body();
-      t1 = performance.now();
-    }
-    rates.push(ops / ((t1 - t0) / 1000));
+  for (let r = 0; r < rounds; r++) rates.push(rateFor(body, minMs));
+  return median(rates);
+}
+
+/** One run: call `body` until `minMs` have passed; operations per second. */
+export function rateFor(body: () => number, minMs: number): number {
+  let ops = 0;
+  const t0 = performance.now();
+  let t1 = t0;
+  while (t1 - t0 < minMs) {
+    ops += body();
+    t1 = performance.now();
   }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  return ops / ((t1 - t0) / 1000);
+}
+
+/** The middle value (the upper middle for an even count). */
+export function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 export function format(r: BenchResult): string {
