@@ -176,12 +176,14 @@ export function* cryptodev_op(k: Kctx, fcr: fcrypt, arg: unknown): Generator<Wai
   }
   const r: Request = { crp: null, buf: null, inFlight: false };
   try {
-    r.buf = kmalloc(k, len + (thash?.hashsize ?? 0), 'CIOCCRYPT');
+    const size = len + (thash?.hashsize ?? 0);
+    const buf = (r.buf = kmalloc(k, size, 'CIOCCRYPT'));
     const crp = k.host.crypto.crypto_getreq((txform ? 1 : 0) + (thash ? 1 : 0)) ?? fail(ENOMEM, 'crypto_getreq failed');
     r.crp = crp;
     const crda = thash ? crp.crp_desc : null;
     const crde = txform ? (thash ? crda!.crd_next : crp.crp_desc) : null;
-    copyinPhys(k, ptr(src, 'src'), len, r.buf.paddr, 'src');
+    const copyIn = (): void => copyinPhys(k, ptr(src, 'src'), len, buf.paddr, 'src');
+    copyIn();
     if (crda) {
       crda.crd_skip = 0;
       crda.crd_len = len;
@@ -197,7 +199,7 @@ export function* cryptodev_op(k: Kctx, fcr: fcrypt, arg: unknown): Generator<Wai
     }
     crp.crp_ilen = len;
     crp.crp_flags = CRYPTO_F_IOV | CRYPTO_F_CBIMM | (flags & COP_F_BATCH);
-    crp.crp_buf = requestUio(k, r.buf, len + (thash?.hashsize ?? 0));
+    crp.crp_buf = requestUio(k, buf, size);
     crp.crp_opaque = cse;
     if (!isNull(iv)) {
       if (!crde) fail(EINVAL, 'iv is set but the session has no cipher');
@@ -208,14 +210,13 @@ export function* cryptodev_op(k: Kctx, fcr: fcrypt, arg: unknown): Generator<Wai
     }
     if (!isNull(mac) && !crda) fail(EINVAL, 'mac is set but the session has no MAC');
 
-    const buf = r.buf;
     yield* dispatchAndWait(k, cse, r, () => {
-      copyinPhys(k, ptr(src, 'src'), len, buf.paddr, 'src');
-      crp.crp_buf = requestUio(k, buf, len + (thash?.hashsize ?? 0));
+      copyIn();
+      crp.crp_buf = requestUio(k, buf, size);
     });
     if (crp.crp_etype !== 0) driverError(crp);
-    if (!isNull(dst)) copyoutPhys(k, r.buf.paddr, len, ptr(dst, 'dst'), 'dst');
-    if (!isNull(mac)) copyoutPhys(k, r.buf.paddr + len, thash!.hashsize, ptr(mac, 'mac'), 'mac');
+    if (!isNull(dst)) copyoutPhys(k, buf.paddr, len, ptr(dst, 'dst'), 'dst');
+    if (!isNull(mac)) copyoutPhys(k, buf.paddr + len, thash!.hashsize, ptr(mac, 'mac'), 'mac');
   } finally {
     release(k, r);
   }
@@ -248,13 +249,17 @@ export function* cryptodev_aead(k: Kctx, fcr: fcrypt, arg: unknown): Generator<W
   const total = len + aadlen + thash.hashsize;
   const r: Request = { crp: null, buf: null, inFlight: false };
   try {
-    r.buf = kmalloc(k, total, 'CIOCCRYPTAEAD');
+    const buf = (r.buf = kmalloc(k, total, 'CIOCCRYPTAEAD'));
     const crp = k.host.crypto.crypto_getreq(2) ?? fail(ENOMEM, 'crypto_getreq failed');
     r.crp = crp;
     const crda = crp.crp_desc!;
     const crde = crda.crd_next!;
-    copyinPhys(k, ptr(src, 'src'), len, r.buf.paddr, 'src');
-    copyinPhys(k, ptr(aad, 'aad'), aadlen, r.buf.paddr + len, 'aad');
+    const copyIn = (): void => {
+      copyinPhys(k, ptr(src, 'src'), len, buf.paddr, 'src');
+      copyinPhys(k, ptr(aad, 'aad'), aadlen, buf.paddr + len, 'aad');
+    };
+    const copyInTag = (): void => copyinPhys(k, ptr(tag, 'tag'), thash.hashsize, buf.paddr + len + aadlen, 'tag');
+    copyIn();
     crda.crd_skip = len;
     crda.crd_len = aadlen;
     crda.crd_inject = len + aadlen;
@@ -266,7 +271,7 @@ export function* cryptodev_aead(k: Kctx, fcr: fcrypt, arg: unknown): Generator<W
     setKey(crde, cse.cipher, cse.key);
     crp.crp_ilen = len + aadlen;
     crp.crp_flags = CRYPTO_F_IOV | CRYPTO_F_CBIMM | (flags & COP_F_BATCH);
-    crp.crp_buf = requestUio(k, r.buf, total);
+    crp.crp_buf = requestUio(k, buf, total);
     crp.crp_opaque = cse;
     if (!isNull(iv)) {
       if (ivlen > CRYPTODEV_MAX_IVLEN) fail(EINVAL, `ivlen ${ivlen} is over ${CRYPTODEV_MAX_IVLEN}`);
@@ -276,18 +281,16 @@ export function* cryptodev_aead(k: Kctx, fcr: fcrypt, arg: unknown): Generator<W
       if (len < txform.blocksize) fail(EINVAL, `len ${len} leaves no room for an in-band IV of ${txform.blocksize} bytes (pass iv)`);
       inBandIv(crde, txform.blocksize);
     }
-    copyinPhys(k, ptr(tag, 'tag'), thash.hashsize, r.buf.paddr + len + aadlen, 'tag');
+    copyInTag();
 
-    const buf = r.buf;
     yield* dispatchAndWait(k, cse, r, () => {
-      copyinPhys(k, ptr(src, 'src'), len, buf.paddr, 'src');
-      copyinPhys(k, ptr(aad, 'aad'), aadlen, buf.paddr + len, 'aad');
-      copyinPhys(k, ptr(tag, 'tag'), thash.hashsize, buf.paddr + len + aadlen, 'tag');
+      copyIn();
+      copyInTag();
       crp.crp_buf = requestUio(k, buf, total);
     });
     if (crp.crp_etype !== 0) driverError(crp);
-    if (!isNull(dst)) copyoutPhys(k, r.buf.paddr, len, ptr(dst, 'dst'), 'dst');
-    copyoutPhys(k, r.buf.paddr + len + aadlen, thash.hashsize, ptr(tag, 'tag'), 'tag');
+    if (!isNull(dst)) copyoutPhys(k, buf.paddr, len, ptr(dst, 'dst'), 'dst');
+    copyoutPhys(k, buf.paddr + len + aadlen, thash.hashsize, ptr(tag, 'tag'), 'tag');
   } finally {
     release(k, r);
   }
