@@ -120,7 +120,7 @@ export class CryptoFramework {
       description: 'Enable/disable crypto timing support (dispatch/invoke/done/callback stage times)',
     });
     // Read on every request: kept in a field rather than looked up by name each time.
-    this.sysctl.watch('debug.crypto_timing', (v) => (this.timingOn = v !== 0));
+    this.sysctl.watch('debug.crypto_timing', (v) => (this.timing = v !== 0));
     this.crypto_proc = this.sched.spawn('crypto', Priority.Kernel, (td) => this.procBody(td));
     this.crypto_ret_proc = this.sched.spawn('crypto returns', Priority.Kernel, (td) => this.retBody(td));
   }
@@ -496,11 +496,8 @@ export class CryptoFramework {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private timingOn = false;
-
-  private get timing(): boolean {
-    return this.timingOn;
-  }
+  /** debug.crypto_timing, kept current by a sysctl watcher (read on every request). */
+  private timing = false;
 
   private stamp(crp: cryptop, stat: { add(ps: number): void }, now: number): void {
     stat.add(Math.max(0, now - crp.crp_tstamp));

@@ -56,7 +56,7 @@ const hexOf = (v: bigint): string => {
   const h = v.toString(16);
   return h.length & 1 ? `0${h}` : h;
 };
-const base64url = (v: bigint): string => Buffer.from(hexOf(v), 'hex').toString('base64url');
+const base64url = (hex: string): string => Buffer.from(hex, 'hex').toString('base64url');
 
 /** Whether OpenSSL's raw RSA public operation takes (exp, m); see the file comment. */
 export function opensslModPowDomain(exp: bigint, m: bigint): boolean {
@@ -68,10 +68,10 @@ export function opensslModPowDomain(exp: bigint, m: bigint): boolean {
 
 /** base^exp mod m by OpenSSL's raw RSA public operation; throws where OpenSSL refuses (exported for tests). */
 export function opensslModPowRaw(base: bigint, exp: bigint, m: bigint): bigint {
-  const key = createPublicKey({ key: { kty: 'RSA', n: base64url(m), e: base64url(exp) }, format: 'jwk' });
+  const mHex = hexOf(m);
+  const key = createPublicKey({ key: { kty: 'RSA', n: base64url(mHex), e: base64url(hexOf(exp)) }, format: 'jwk' });
   // RSA_NO_PADDING takes exactly the modulus' byte length, big-endian.
-  const len = (m.toString(16).length + 1) >> 1;
-  const input = Buffer.from(base.toString(16).padStart(2 * len, '0'), 'hex');
+  const input = Buffer.from(base.toString(16).padStart(mHex.length, '0'), 'hex');
   const out = publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, input);
   return BigInt(`0x${out.toString('hex') || '0'}`);
 }
