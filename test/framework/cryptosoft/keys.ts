@@ -9,7 +9,7 @@ import { checkPrimeSync, createPrivateKey, createPublicKey, type KeyObject } fro
 import { invert } from '@noble/curves/abstract/modular.js';
 import { modExp } from '../../../framework/cryptosoft-keying.js';
 import type { Prng } from '../../../sim/prng.js';
-import { toHex } from './helpers.js';
+import { randomBits } from '../xform/backends.js';
 
 const SMALL_PRIMES: readonly number[] = (() => {
   const limit = 1 << 14;
@@ -23,11 +23,6 @@ const SMALL_PRIMES: readonly number[] = (() => {
   return out;
 })();
 
-/** A uniform `bits`-bit value with its top bit set. */
-function randomBits(prng: Prng, bits: number): bigint {
-  const bytes = Math.ceil(bits / 8);
-  return (BigInt(`0x${toHex(prng.bytes(bytes))}`) >> BigInt(bytes * 8 - bits)) | (1n << BigInt(bits - 1));
-}
 
 /** The first probable prime of `start + k * step` (start odd, step even) with exactly `bits` bits. */
 function primeFrom(start: bigint, step: bigint, bits: number): bigint | undefined {

@@ -18,7 +18,7 @@ import { HASH_INFO, type HashName } from '../../../framework/xform/hash.js';
 import { HMAC_ALGS, type HmacAlg } from '../../../framework/xform/hmac.js';
 import { KPDK_ALGS, type KpdkAlg } from '../../../framework/xform/kpdk.js';
 import { Prng } from '../../../sim/prng.js';
-import { BACKENDS, toHex } from './backends.js';
+import { BACKENDS, randomBits, toHex } from './backends.js';
 import { differentialLength } from './lengths.js';
 
 describe('backend selection', () => {
@@ -105,7 +105,6 @@ describe('backend selection', () => {
 /** One random case: inputs drawn from `rng`, then the same closure run on each backend. */
 type Case = (rng: Prng, round: number) => (b: CryptoBackend) => unknown;
 
-const pickLen = differentialLength;
 /** Every legal key length in the first rounds, then random ones. */
 const keyLenFor = (alg: CbcAlg, rng: Prng, round: number): number => {
   const ok = Array.from({ length: 57 }, (_, n) => n).filter((n) => CBC_CIPHERS[alg].keyOk(n));
@@ -115,7 +114,7 @@ const keyLenFor = (alg: CbcAlg, rng: Prng, round: number): number => {
 function cbcCase(alg: CbcAlg): Case {
   return (rng, round) => {
     const bs = CBC_CIPHERS[alg].blockSize;
-    const key = rng.bytes(keyLenFor(alg, rng, round)), iv = rng.bytes(bs), pt = rng.bytes(pickLen(rng, bs));
+    const key = rng.bytes(keyLenFor(alg, rng, round)), iv = rng.bytes(bs), pt = rng.bytes(differentialLength(rng, bs));
     return (b) => {
       const buf = pt.slice();
       const k = b.cbcKey(alg, key);
@@ -133,7 +132,7 @@ const aesKey = (rng: Prng, round: number): Uint8Array => rng.bytes([16, 24, 32][
 const CASES: Record<string, Case> = {
   ...Object.fromEntries(Object.entries(CBC_CIPHERS).map(([id, info]) => [info.name, cbcCase(Number(id) as CbcAlg)])),
   CRYPTO_ARC4: (rng, round) => {
-    const key = rng.bytes(round < 8 ? [1, 2, 5, 16, 32, 128, 255, 256][round]! : rng.int(1, 256)), pt = rng.bytes(pickLen(rng));
+    const key = rng.bytes(round < 8 ? [1, 2, 5, 16, 32, 128, 255, 256][round]! : rng.int(1, 256)), pt = rng.bytes(differentialLength(rng));
     return (b) => {
       const buf = pt.slice();
       b.arc4(key, buf);
@@ -141,7 +140,7 @@ const CASES: Record<string, Case> = {
     };
   },
   CRYPTO_AES_ICM: (rng, round) => {
-    const key = aesKey(rng, round), iv = rng.bytes(16), pt = rng.bytes(pickLen(rng));
+    const key = aesKey(rng, round), iv = rng.bytes(16), pt = rng.bytes(differentialLength(rng));
     if (rng.chance(0.3)) iv.fill(0xff, rng.int(4, 15)); // a carry through the low counter bytes
     return (b) => {
       const buf = pt.slice();
@@ -152,7 +151,7 @@ const CASES: Record<string, Case> = {
   CRYPTO_AES_XTS: (rng, round) => {
     const key = rng.bytes([32, 64][round % 2]!);
     if (rng.chance(0.1)) key.copyWithin(key.length / 2, 0, key.length / 2); // K1 == K2
-    const iv = rng.bytes(8), pt = rng.bytes(pickLen(rng, 16));
+    const iv = rng.bytes(8), pt = rng.bytes(differentialLength(rng, 16));
     return (b) => {
       const buf = pt.slice();
       b.aesXtsEncrypt(key, iv, buf);
@@ -163,7 +162,7 @@ const CASES: Record<string, Case> = {
   },
   CRYPTO_AES_NIST_GCM_16: (rng, round) => {
     const key = aesKey(rng, round), key2 = rng.bytes(key.length), iv = rng.bytes(12);
-    const aad = rng.bytes(rng.chance(0.5) ? rng.int(0, 64) : pickLen(rng)), pt = rng.bytes(pickLen(rng));
+    const aad = rng.bytes(rng.chance(0.5) ? rng.int(0, 64) : differentialLength(rng)), pt = rng.bytes(differentialLength(rng));
     const flip = rng.int(0, 15);
     return (b) => {
       const buf = pt.slice();
@@ -179,41 +178,40 @@ const CASES: Record<string, Case> = {
     };
   },
   CRYPTO_AES_NIST_GMAC: (rng, round) => {
-    const key = aesKey(rng, round), iv = rng.bytes(12), aad = rng.bytes(pickLen(rng));
+    const key = aesKey(rng, round), iv = rng.bytes(12), aad = rng.bytes(differentialLength(rng));
     return (b) => toHex(b.aesGmac(key, iv, aad));
   },
   ...Object.fromEntries((Object.keys(HASH_INFO) as HashName[]).map((name): [string, Case] => [`hash ${name}`, (rng) => {
-    const data = rng.bytes(pickLen(rng)), cut = rng.int(0, data.length);
+    const data = rng.bytes(differentialLength(rng)), cut = rng.int(0, data.length);
     return (b) => [toHex(b.hash(name, data)), toHex(b.createHash(name).update(data.subarray(0, cut)).update(data.subarray(cut)).digest())];
   }])),
   ...Object.fromEntries(Object.entries(HMAC_ALGS).map(([id, info]): [string, Case] => [info.name, (rng, round) => {
     // Keys shorter than, equal to and longer than the hash block, in turn.
     const block = HASH_INFO[info.hash].blockLen;
     const keyLen = [rng.int(0, block - 1), block, rng.int(block + 1, 3 * block)][round % 3]!;
-    const key = rng.bytes(keyLen), data = rng.bytes(pickLen(rng));
+    const key = rng.bytes(keyLen), data = rng.bytes(differentialLength(rng));
     return (b) => {
       const k = b.hmacKey(Number(id) as HmacAlg, key);
       return [toHex(b.hmac(Number(id) as HmacAlg, key, data)), toHex(k.mac(data)), toHex(k.create().update(data).digest())];
     };
   }])),
   ...Object.fromEntries(Object.entries(KPDK_ALGS).map(([id, info]): [string, Case] => [info.name, (rng) => {
-    const key = rng.bytes(rng.int(0, 150)), data = rng.bytes(pickLen(rng));
+    const key = rng.bytes(rng.int(0, 150)), data = rng.bytes(differentialLength(rng));
     return (b) => toHex(b.kpdk(Number(id) as KpdkAlg, key, data));
   }])),
   // Inside and outside OpenSSL's raw-RSA domain (modexp.ts): even moduli, exponents >= m, long
   // exponents over 3072-bit moduli, and the edge bases 0, 1, m - 1.
   MOD_EXP: (rng) => {
-    const randomBig = (bits: number): bigint => (bits === 0 ? 0n : BigInt(`0x${toHex(rng.bytes(Math.ceil(bits / 8))) || '0'}`) >> BigInt((8 - (bits % 8)) % 8));
-    const mBits = rng.chance(0.1) ? rng.int(2, 64) : rng.pick([512, 1024, 1536, 2048, 3072, 4096]) - rng.int(0, 1);
-    let m = randomBig(mBits) | (1n << BigInt(mBits - 1));
+        const mBits = rng.chance(0.1) ? rng.int(2, 64) : rng.pick([512, 1024, 1536, 2048, 3072, 4096]) - rng.int(0, 1);
+    let m = randomBits(rng, mBits);
     if (rng.chance(0.8)) m |= 1n;
     const eBits = mBits > 3072 ? rng.int(1, 200) : rng.chance(0.1) ? mBits + rng.int(0, 40) : rng.int(1, mBits);
-    const exp = randomBig(eBits) | 1n;
-    const base = rng.pick([0n, 1n, m - 1n, randomBig(mBits + 8) % m]);
+    const exp = randomBits(rng, eBits) | 1n;
+    const base = rng.pick([0n, 1n, m - 1n, randomBits(rng, mBits + 8) % m]);
     return (b) => b.modPow(base, exp, m);
   },
   'CRYPTO_DEFLATE_COMP (decompress)': (rng) => {
-    const input = rng.chance(0.5) ? rng.bytes(pickLen(rng) || 1) : new Uint8Array(rng.int(1, 5000)).fill(rng.int(0, 3));
+    const input = rng.chance(0.5) ? rng.bytes(differentialLength(rng) || 1) : new Uint8Array(rng.int(1, 5000)).fill(rng.int(0, 3));
     const stream = rng.pick(Object.values(DEFLATE_IMPLEMENTATIONS)).deflateCompress(input);
     return (b) => toHex(b.deflateDecompress(stream));
   },

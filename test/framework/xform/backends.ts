@@ -5,9 +5,16 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createBackend, type BackendName, type CryptoBackend } from '../../../framework/xform/backend.js';
+import type { Prng } from '../../../sim/prng.js';
 
 export const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'hex'));
 export const toHex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
+/** A uniform `bits`-bit number (bits >= 1) with its top bit set, from `rng`. */
+export function randomBits(rng: Prng, bits: number): bigint {
+  const bytes = Math.ceil(bits / 8);
+  return (BigInt(`0x${toHex(rng.bytes(bytes))}`) >> BigInt(bytes * 8 - bits)) | (1n << BigInt(bits - 1));
+}
 
 /** `vectors` of /work/shared/vectors/<file>.json. */
 export function loadVectors<T>(file: string): T[] {
