@@ -251,11 +251,11 @@ export class Scheduler {
 
   /** Run `fn` where sleeping is forbidden (interrupt filters, driver process routines). */
   noSleep<T>(label: string, fn: () => T): T {
-    this.noSleepLabels.push(label);
+    this.enterNoSleep(label);
     try {
       return fn();
     } finally {
-      this.noSleepLabels.pop();
+      this.exitNoSleep();
     }
   }
 
