@@ -520,9 +520,15 @@ export class CryptoFramework {
    */
   private readonly processLabels = new Map<string, string>();
 
+  private lastLabelName = '';
+  private lastLabel = '';
+
   private processLabel(name: string): string {
+    if (name === this.lastLabelName) return this.lastLabel;
     let label = this.processLabels.get(name);
     if (label === undefined) this.processLabels.set(name, (label = `cryptodev_process ${name}`));
+    this.lastLabelName = name;
+    this.lastLabel = label;
     return label;
   }
 

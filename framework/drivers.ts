@@ -177,9 +177,20 @@ export function makeSid(flags: number, hid: number, lid: number): bigint {
 }
 
 // Through BigInt.asUintN and one Number conversion: these run several times per request, and
-// each intermediate BigInt is an allocation.
+// each intermediate BigInt is an allocation. HID and LID also remember their last answer (a
+// memo of a pure function, so no state any machine could see): requests come in runs on one
+// session, and comparing two BigInts costs a third of decoding one.
+let hidSid: bigint | null = null;
+let hidOfSid = 0;
+let lidSid: bigint | null = null;
+let lidOfSid = 0;
+
 export function CRYPTO_SESID2HID(sid: bigint): number {
-  return (Number(BigInt.asUintN(64, sid) >> 32n) & 0x00ffffff) >>> 0;
+  if (sid !== hidSid) {
+    hidOfSid = (Number(BigInt.asUintN(64, sid) >> 32n) & 0x00ffffff) >>> 0;
+    hidSid = sid;
+  }
+  return hidOfSid;
 }
 
 export function CRYPTO_SESID2CAPS(sid: bigint): number {
@@ -187,5 +198,9 @@ export function CRYPTO_SESID2CAPS(sid: bigint): number {
 }
 
 export function CRYPTO_SESID2LID(sid: bigint): number {
-  return Number(BigInt.asUintN(32, sid));
+  if (sid !== lidSid) {
+    lidOfSid = Number(BigInt.asUintN(32, sid));
+    lidSid = sid;
+  }
+  return lidOfSid;
 }
