@@ -19,13 +19,14 @@
  * a NULL encrypt function); a side without a key is EINVAL (FreeBSD used a NULL schedule).
  */
 import { CRD_F_ENCRYPT, CRD_F_IV_EXPLICIT, CRD_F_IV_PRESENT, EBADMSG, EINVAL } from './constants.js';
-import { checkInject, checkRegion, explicitIv, type SwcrBuffer, type SwcrContext } from './cryptosoft-context.js';
+import { checkInject, checkRegion, type SwcrBuffer, type SwcrContext, type SwcrRegion } from './cryptosoft-context.js';
 import { swcr_find, type swcr_data } from './cryptosoft-session.js';
 import { swcrAlgCycles } from './swcosts.js';
 import type { cryptodesc, cryptop } from './structs.js';
 
 const GCM_IV_LEN = 12;
 const GMAC_TAG_LEN = 16;
+const EMPTY = new Uint8Array(0);
 
 /** swcr_authenc: GCM/GMAC over the request's two descriptors. Returns 0 or an errno. */
 export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly swcr_data[], b: SwcrBuffer): number {
@@ -63,7 +64,7 @@ export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly s
 
   let iv: Uint8Array | null = null;
   if (flags & CRD_F_IV_EXPLICIT) {
-    iv = explicitIv(crde.crd_iv, GCM_IV_LEN);
+    iv = ctx.explicitIv(crde.crd_iv, GCM_IV_LEN);
     if (iv === null) return EINVAL;
   }
   const writeIv = encrypt && (flags & CRD_F_IV_PRESENT) === 0;
@@ -79,13 +80,13 @@ export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly s
   }
 
   // FreeBSD hashes the AAD before it touches the payload: an AAD overlapping the payload region
-  // must be the bytes from before, so it is copied then.
-  const aadRegion = ctx.gather(b, crda.crd_skip, crda.crd_len);
-  // An empty payload (GMAC) overlaps nothing.
+  // must be the bytes from before, so it is copied then. An empty payload (GMAC) overlaps nothing.
   const overlap = crde.crd_len > 0 && crda.crd_skip < crde.crd_skip + crde.crd_len && crde.crd_skip < crda.crd_skip + crda.crd_len;
-  const aad = aadRegion.view !== null && overlap ? aadRegion.data.slice() : aadRegion.data;
-  const region = ctx.gather(b, crde.crd_skip, crde.crd_len);
-  const data = region.data;
+  const aad = ctx.readRegion(b, crda.crd_skip, crda.crd_len, overlap);
+  // GMAC's empty payload is charged as a gather and a commit like any other, and never looked at.
+  const region = crde.crd_len > 0 ? ctx.gather(b, crde.crd_skip, crde.crd_len) : null;
+  const data = region === null ? EMPTY : region.data;
+  if (region === null) ctx.chargeCopy(0);
   ctx.charge(swcrAlgCycles(ctx.costs, swe.sw_alg, data.length, swe.sw_klen) + swcrAlgCycles(ctx.costs, swa.sw_alg, aad.length, swa.sw_klen));
   const be = ctx.backend;
   const sameKey = cipherKey !== null && bytesEqual(cipherKey, macKey);
@@ -99,7 +100,7 @@ export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly s
       be.aesIcm(cipherKey, counterBlock(iv), data);
       tag = be.aesGcmTag(macKey, iv, aad, data);
     }
-    ctx.commit(b, region);
+    commit(ctx, b, region);
     ctx.write(b, crda.crd_inject, tag);
     return 0;
   }
@@ -115,8 +116,14 @@ export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly s
   }
   // A forged or corrupted message: the buffer still holds the ciphertext.
   if (!ok) return EBADMSG;
-  ctx.commit(b, region);
+  commit(ctx, b, region);
   return 0;
+}
+
+/** Commit the payload, or charge the commit of GMAC's empty one. */
+function commit(ctx: SwcrContext, b: SwcrBuffer, region: SwcrRegion | null): void {
+  if (region === null) ctx.chargeCopy(0);
+  else ctx.commit(b, region);
 }
 
 /** The first keystream counter block of GCM: iv ‖ 00000002 (SP 800-38D §7.1; ocf.md §3.5 step 5). */

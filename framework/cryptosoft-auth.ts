@@ -15,7 +15,7 @@
  * uninitialised context); a digest that would not fit a uio or contiguous buffer is EINVAL.
  */
 import { CRYPTO_NULL_HMAC, EINVAL } from './constants.js';
-import { crypto_apply, crypto_region_view } from './criov.js';
+import { crypto_apply } from './criov.js';
 import { checkInject, checkRegion, type SwcrBuffer, type SwcrContext } from './cryptosoft-context.js';
 import { swcr_rekey } from './cryptosoft-cipher.js';
 import type { swcr_data } from './cryptosoft-session.js';
@@ -49,10 +49,9 @@ export function swcr_authcompute(ctx: SwcrContext, crd: cryptodesc, sw: swcr_dat
     // Collect the region's pieces (views, no copy): one piece — a contiguous buffer, or a region
     // inside one segment — goes through the backend's one-shot call, the fast path; several are
     // fed to an incremental digest cloned from the precomputed context.
-    const view = crypto_region_view(b.flags, b.buf, crd.crd_skip, crd.crd_len, ctx.mem);
+    const view = ctx.view(b, crd.crd_skip, crd.crd_len);
     if (view !== null) {
-      view.mem?.noteCpu('read', view.paddr, crd.crd_len);
-      digest = oneShot(ctx, sw, view.bytes);
+      digest = oneShot(ctx, sw, view);
     } else {
       const pieces: Uint8Array[] = [];
       crypto_apply(b.flags, b.buf, crd.crd_skip, crd.crd_len, (piece) => {

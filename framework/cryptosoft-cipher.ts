@@ -27,7 +27,7 @@ import {
   CRD_F_KEY_EXPLICIT,
   EINVAL,
 } from './constants.js';
-import { checkInject, checkRegion, explicitIv, type SwcrBuffer, type SwcrContext } from './cryptosoft-context.js';
+import { checkInject, checkRegion, type SwcrBuffer, type SwcrContext } from './cryptosoft-context.js';
 import { swcr_setkey, type swcr_data } from './cryptosoft-session.js';
 import { swcrAlgCycles } from './swcosts.js';
 import type { cryptodesc } from './structs.js';
@@ -53,7 +53,7 @@ export function swcr_encdec(ctx: SwcrContext, crd: cryptodesc, sw: swcr_data, b:
   let iv: Uint8Array | null = null;
   if (ivlen > 0) {
     if (flags & CRD_F_IV_EXPLICIT) {
-      iv = explicitIv(crd.crd_iv, ivlen);
+      iv = ctx.explicitIv(crd.crd_iv, ivlen);
       // FreeBSD's crd_iv was a fixed 16-byte array; a Uint8Array can be short.
       if (iv === null) return EINVAL;
     }

@@ -12,31 +12,68 @@
  * instead — only a host-speed shortcut: the copies are charged either way (see swcosts.ts,
  * "copies", which stand in for FreeBSD's per-block walk), so the simulated timeline is the same.
  */
-import { CRYPTO_F_IMBUF, EINVAL } from './constants.js';
-import { crypto_copyback, crypto_copydata, crypto_region_view, type CryptoRegionView } from './criov.js';
+import { CRYPTO_F_IMBUF, CRYPTO_F_IOV, EINVAL } from './constants.js';
+import { crypto_copyback, crypto_copydata, crypto_region_view } from './criov.js';
 import type { crypto_buf } from './structs.js';
 import type { CryptoBackend } from './xform/backend.js';
 import type { SoftwareCryptoCosts } from './swcosts.js';
 import type { PhysMemory } from '../sim/memory.js';
 import type { Prng } from '../sim/prng.js';
 
-/** The request's buffer, its kind flags and length, as swcr_process looks at them once. */
-export interface SwcrBuffer {
-  readonly flags: number;
-  readonly buf: crypto_buf;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The request's buffer, its kind flags and length, as swcr_process looks at them once. A
+ * contiguous buffer also carries where it lies in machine memory, so the per-descriptor reads and
+ * writes below neither re-dispatch on the buffer kind nor ask each time whether it is machine
+ * memory (the contiguous case is the one every fast algorithm runs through). cryptosoft keeps one
+ * and resets it per request: requests never nest inside swcr_process, and an allocation on this
+ * path costs far more than its own few nanoseconds (see {@link SwcrContext.readRegion}).
+ */
+export class SwcrBuffer {
+  flags = 0;
+  buf: crypto_buf = EMPTY;
   /** Bytes in the buffer when processing started. */
-  readonly len: number;
+  len = 0;
+  /** The buffer itself when it is contiguous (neither CRYPTO_F_IMBUF nor CRYPTO_F_IOV), else null. */
+  contig: Uint8Array | null = null;
+  /**
+   * The machine memory a contiguous buffer is a view of, when a hook watches CPU accesses there
+   * (they are reported to it), else null. Hooks are not added while a request is processed.
+   */
+  contigMem: PhysMemory | null = null;
+  /** Physical address of a contiguous buffer's first byte, when `contigMem` is set. */
+  contigPaddr = 0;
+
+  /** Take on a request's buffer; `len` is crypto_buflen's answer. */
+  reset(flags: number, buf: crypto_buf, len: number, mem: PhysMemory | undefined): this {
+    const contig = (flags & (CRYPTO_F_IMBUF | CRYPTO_F_IOV)) === 0 && buf instanceof Uint8Array ? buf : null;
+    // Asking a typed array for its ArrayBuffer is the dearest step here: only when someone watches.
+    const inMem = contig !== null && mem !== undefined && mem.cpuWatched && contig.buffer === mem.buffer;
+    this.flags = flags;
+    this.buf = buf;
+    this.len = len;
+    this.contig = contig;
+    this.contigMem = inMem ? mem : null;
+    this.contigPaddr = inMem ? contig.byteOffset - mem.bytes.byteOffset : 0;
+    return this;
+  }
 }
 
 /** A descriptor's region as a transform sees it: contiguous bytes, in place or a scratch copy. */
-export interface SwcrRegion {
-  readonly off: number;
-  readonly data: Uint8Array;
-  /** Set when `data` is a view of the buffer itself (nothing to copy back). */
-  readonly view: CryptoRegionView | null;
+export class SwcrRegion {
+  constructor(
+    readonly off: number,
+    readonly data: Uint8Array,
+    /** `data` is a view of the buffer itself: nothing to copy back. */
+    readonly inPlace: boolean,
+    /** For a view: the machine memory it lies in (accesses are reported to it), else null. */
+    readonly mem: PhysMemory | null,
+    /** For a view in machine memory: the physical address of its first byte. */
+    readonly paddr: number,
+  ) {}
 }
 
-const EMPTY = new Uint8Array(0);
 
 export class SwcrContext {
   /** Cycles charged during the current request (for the trace). */
@@ -60,6 +97,13 @@ export class SwcrContext {
 
   /** Where generated IVs are built (a request uses one at a time; see explicitIv for why not fresh arrays). */
   private readonly ivScratch = new Uint8Array(new ArrayBuffer(32));
+  /** The last crd_iv seen and its view (see explicitIv). */
+  private ivSource: Uint8Array | null = null;
+  private ivView: Uint8Array = EMPTY;
+  /** The last view of a contiguous buffer (see contigView). */
+  private viewSource: Uint8Array | null = null;
+  private viewOff = 0;
+  private viewBytes: Uint8Array = EMPTY;
 
   /**
    * arc4rand(iv, len): fresh IV bytes from the machine's PRNG, never from the host. The result is
@@ -73,28 +117,88 @@ export class SwcrContext {
   }
 
   /**
+   * The bytes of [off, off + len) when they are contiguous in the buffer — a contiguous buffer, or
+   * a region inside one mbuf or iovec — as a view, with the CPU read reported; else null.
+   */
+  view(b: SwcrBuffer, off: number, len: number): Uint8Array | null {
+    const c = b.contig;
+    if (c !== null) {
+      if (!isCount(off) || !isCount(len) || off + len > c.length) return null;
+      b.contigMem?.noteCpu('read', b.contigPaddr + off, len);
+      return this.contigView(c, off, len);
+    }
+    const v = crypto_region_view(b.flags, b.buf, off, len, this.mem);
+    if (v === null) return null;
+    v.mem?.noteCpu('read', v.paddr, len);
+    return v.bytes;
+  }
+
+  /**
+   * `c.subarray(off, off + len)`, or the same view as last time when the buffer and region are the
+   * same (a typed array's offset and length never change, so the old view is that view). Requests
+   * are commonly reused over one buffer (ring slots, /dev/crypto's kernel buffer, benchmarks),
+   * and a view is an allocation, whose collection costs more than building it (see readRegion).
+   */
+  private contigView(c: Uint8Array, off: number, len: number): Uint8Array {
+    if (c !== this.viewSource || off !== this.viewOff || len !== this.viewBytes.length) {
+      this.viewSource = c;
+      this.viewOff = off;
+      this.viewBytes = c.subarray(off, off + len);
+    }
+    return this.viewBytes;
+  }
+
+  /**
+   * A region that is only read (GCM's AAD), charged as a gather: a view of the buffer where the
+   * region is contiguous there and `copy` is false, else a copy. Unlike {@link gather} it builds no
+   * region object: next to a backend call that allocates (node:crypto's cipher objects), every
+   * object allocated per request costs ~75 ns of garbage collection, a tenth of what is left of
+   * GMAC's framework overhead at 16 KiB.
+   */
+  readRegion(b: SwcrBuffer, off: number, len: number, copy: boolean): Uint8Array {
+    this.chargeCopy(len);
+    if (len === 0) return EMPTY;
+    const v = this.view(b, off, len);
+    if (v !== null) return copy ? v.slice() : v;
+    const data = new Uint8Array(len);
+    crypto_copydata(b.flags, b.buf, off, len, data, this.mem);
+    return data;
+  }
+
+  /** What a gather or a commit of `len` bytes costs, charged (for a region never looked at). */
+  chargeCopy(len: number): void {
+    this.charge(this.costs.copyPerCall + len * this.costs.copyPerByte);
+  }
+
+  /**
    * The region [off, off + len) as contiguous bytes: a view of the buffer when the region is
    * contiguous there, else a scratch copy (crypto_copydata). Transform `data` in place, then
    * {@link commit} it.
    */
   gather(b: SwcrBuffer, off: number, len: number): SwcrRegion {
-    this.charge(this.costs.copyPerCall + len * this.costs.copyPerByte);
+    this.chargeCopy(len);
     // GMAC's payload: nothing to look at (and no view to build on every request).
-    if (len === 0) return { off, data: EMPTY, view: null };
-    const view = crypto_region_view(b.flags, b.buf, off, len, this.mem);
-    if (view !== null) {
-      view.mem?.noteCpu('read', view.paddr, len);
-      return { off, data: view.bytes, view };
+    if (len === 0) return new SwcrRegion(off, EMPTY, false, null, 0);
+    const c = b.contig;
+    if (c !== null && isCount(off) && isCount(len) && off + len <= c.length) {
+      const mem = b.contigMem;
+      mem?.noteCpu('read', b.contigPaddr + off, len);
+      return new SwcrRegion(off, this.contigView(c, off, len), true, mem, b.contigPaddr + off);
+    }
+    const v = c === null ? crypto_region_view(b.flags, b.buf, off, len, this.mem) : null;
+    if (v !== null) {
+      v.mem?.noteCpu('read', v.paddr, len);
+      return new SwcrRegion(off, v.bytes, true, v.mem, v.paddr);
     }
     const data = new Uint8Array(len);
-    if (len > 0) crypto_copydata(b.flags, b.buf, off, len, data, this.mem);
-    return { off, data, view: null };
+    crypto_copydata(b.flags, b.buf, off, len, data, this.mem);
+    return new SwcrRegion(off, data, false, null, 0);
   }
 
   /** Put a transformed region back (crypto_copyback of the scratch copy; a view is already there). */
   commit(b: SwcrBuffer, r: SwcrRegion): void {
-    this.charge(this.costs.copyPerCall + r.data.length * this.costs.copyPerByte);
-    if (r.view !== null) r.view.mem?.noteCpu('write', r.view.paddr, r.data.length);
+    this.chargeCopy(r.data.length);
+    if (r.inPlace) r.mem?.noteCpu('write', r.paddr, r.data.length);
     else if (r.data.length > 0) crypto_copyback(b.flags, b.buf, r.off, r.data.length, r.data, this.mem);
   }
 
@@ -113,8 +217,33 @@ export class SwcrContext {
 
   /** Write a few bytes (an IV, a digest) at `off` with crypto_copyback. */
   write(b: SwcrBuffer, off: number, data: Uint8Array): void {
+    const c = b.contig;
+    if (c !== null && isCount(off) && off + data.length <= c.length) {
+      b.contigMem?.noteCpu('write', b.contigPaddr + off, data.length);
+      c.set(data, off);
+      return;
+    }
     crypto_copyback(b.flags, b.buf, off, data.length, data, this.mem);
   }
+
+  /**
+   * The first `n` bytes of a request's `crd_iv`, or null when it is shorter. A view, not a copy:
+   * nothing writes it during the request, and a fresh small array per request costs node:crypto
+   * ~1 µs to move off the V8 heap. The last view is kept, as requests are usually reused with
+   * their crd_iv array refilled, and building a view costs about as much as the rest of a GMAC
+   * request's bookkeeping. (A typed array's offset and length never change, so a view of the
+   * same array is the same view.)
+   */
+  explicitIv(crdIv: Uint8Array, n: number): Uint8Array | null {
+    if (crdIv.length < n) return null;
+    if (crdIv.length === n) return crdIv;
+    if (crdIv !== this.ivSource || this.ivView.length !== n) {
+      this.ivSource = crdIv;
+      this.ivView = crdIv.subarray(0, n);
+    }
+    return this.ivView;
+  }
+
 }
 
 /** Is `v` a usable offset or length (an integer >= 0)? */
@@ -138,13 +267,4 @@ export function checkInject(b: SwcrBuffer, off: number, len: number): number {
   if (!isCount(off) || !isCount(len)) return EINVAL;
   if (b.flags & CRYPTO_F_IMBUF) return off <= b.len ? 0 : EINVAL;
   return off + len <= b.len ? 0 : EINVAL;
-}
-
-/**
- * The first `n` bytes of a request's `crd_iv`, or null when it is shorter. A view, not a copy:
- * nothing writes it during the request, and a fresh small array per request costs node:crypto
- * ~1 µs to move off the V8 heap.
- */
-export function explicitIv(crdIv: Uint8Array, n: number): Uint8Array | null {
-  return crdIv.length >= n ? crdIv.subarray(0, n) : null;
 }

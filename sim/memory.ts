@@ -303,6 +303,11 @@ export class PhysMemory {
     };
   }
 
+  /** Whether any hook watches CPU accesses (if not, callers may skip working out addresses to report). */
+  get cpuWatched(): boolean {
+    return this.cpuHooks.length > 0;
+  }
+
   /** Tell the watchers that the CPU reads or writes [paddr, paddr+len). Cheap when nobody watches. */
   noteCpu(kind: 'read' | 'write', paddr: number, len: number): void {
     if (this.cpuHooks.length === 0 || len === 0) return;
