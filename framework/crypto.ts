@@ -537,7 +537,8 @@ export class CryptoFramework {
     const now = this.sched.localNow();
     if (this.timing) this.stamp(crp, this.cryptostats.cs_invoke, now);
     // A request on a session that already migrated follows it, even if the old slot was reused.
-    if (!cap.cc_dev || this.migrated.has(crp.crp_sid)) return this.migrate(cap, crp);
+    // (The size test first: hashing a BigInt key costs more than the rest of this function.)
+    if (!cap.cc_dev || (this.migrated.size > 0 && this.migrated.has(crp.crp_sid))) return this.migrate(cap, crp);
     if (this.trace.on) this.traceFw('crypto.invoke', crp, { dev: cap.cc_name, hint });
     // noSleep without its closure and label string per request (the label is built once per name).
     this.sched.enterNoSleep(this.processLabel(cap.cc_name));
