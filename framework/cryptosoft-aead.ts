@@ -21,7 +21,6 @@
 import { CRD_F_ENCRYPT, CRD_F_IV_EXPLICIT, CRD_F_IV_PRESENT, EBADMSG, EINVAL } from './constants.js';
 import { checkInject, checkRegion, type SwcrBuffer, type SwcrContext, type SwcrRegion } from './cryptosoft-context.js';
 import { swcr_find, type swcr_data } from './cryptosoft-session.js';
-import { swcrAlgCycles } from './swcosts.js';
 import type { cryptodesc, cryptop } from './structs.js';
 
 const GCM_IV_LEN = 12;
@@ -87,7 +86,7 @@ export function swcr_authenc(ctx: SwcrContext, crp: cryptop, session: readonly s
   const region = crde.crd_len > 0 ? ctx.gather(b, crde.crd_skip, crde.crd_len) : null;
   const data = region === null ? EMPTY : region.data;
   if (region === null) ctx.chargeCopy(0);
-  ctx.charge(swcrAlgCycles(ctx.costs, swe.sw_alg, data.length, swe.sw_klen) + swcrAlgCycles(ctx.costs, swa.sw_alg, aad.length, swa.sw_klen));
+  ctx.charge(ctx.algCycles(swe.sw_alg, data.length, swe.sw_klen) + ctx.algCycles(swa.sw_alg, aad.length, swa.sw_klen));
   const be = ctx.backend;
   const sameKey = cipherKey !== null && bytesEqual(cipherKey, macKey);
   if (encrypt) {

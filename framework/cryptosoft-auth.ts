@@ -19,7 +19,6 @@ import { crypto_apply } from './criov.js';
 import { checkInject, checkRegion, type SwcrBuffer, type SwcrContext } from './cryptosoft-context.js';
 import { swcr_rekey } from './cryptosoft-cipher.js';
 import type { swcr_data } from './cryptosoft-session.js';
-import { swcrAlgCycles } from './swcosts.js';
 import type { cryptodesc } from './structs.js';
 import type { Digest } from './xform/hash.js';
 import { truncateMac } from './xform/hmac.js';
@@ -40,7 +39,7 @@ export function swcr_authcompute(ctx: SwcrContext, crd: cryptodesc, sw: swcr_dat
     if (!sw.keyed) return EINVAL;
   }
 
-  ctx.charge(swcrAlgCycles(ctx.costs, sw.sw_alg, crd.crd_len));
+  ctx.charge(ctx.algCycles(sw.sw_alg, crd.crd_len, 0));
   let digest: Uint8Array;
   if (isNull) {
     // Difference: all 16 bytes are zero (FreeBSD zeroed 12 and left 4 bytes of stack).

@@ -29,7 +29,6 @@ import {
 } from './constants.js';
 import { checkInject, checkRegion, type SwcrBuffer, type SwcrContext } from './cryptosoft-context.js';
 import { swcr_setkey, type swcr_data } from './cryptosoft-session.js';
-import { swcrAlgCycles } from './swcosts.js';
 import type { cryptodesc } from './structs.js';
 
 /** Rekey from the descriptor when it asks for it (CRD_F_KEY_EXPLICIT); 0 or EINVAL. */
@@ -79,7 +78,7 @@ export function swcr_encdec(ctx: SwcrContext, crd: cryptodesc, sw: swcr_data, b:
 
   const region = ctx.gather(b, crd.crd_skip, crd.crd_len);
   const data = region.data;
-  ctx.charge(swcrAlgCycles(ctx.costs, sw.sw_alg, data.length, sw.sw_klen));
+  ctx.charge(ctx.algCycles(sw.sw_alg, data.length, sw.sw_klen));
   switch (info.kind) {
     case 'cbc': {
       const k = sw.sw_kschedule!;

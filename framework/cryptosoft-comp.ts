@@ -26,7 +26,7 @@
  */
 import { CRD_F_COMP, CRYPTO_DEFLATE_COMP, CRYPTO_F_IMBUF, CRYPTO_F_IOV, EINVAL } from './constants.js';
 import { checkRegion, type SwcrBuffer, type SwcrContext } from './cryptosoft-context.js';
-import { cpbFor, swcrAlgCycles } from './swcosts.js';
+import { cpbFor } from './swcosts.js';
 import type { cryptodesc, cryptop } from './structs.js';
 import { DEFLATE_IMPLEMENTATIONS, DeflateError, deflateOutcome } from './xform/deflate.js';
 import { m_adj, type mbuf } from '../sim/mbuf.js';
@@ -50,7 +50,7 @@ export function swcr_compdec(ctx: SwcrContext, crd: cryptodesc, crp: cryptop, b:
     throw e;
   }
   const costs = ctx.costs;
-  ctx.charge(compressing ? swcrAlgCycles(costs, CRYPTO_DEFLATE_COMP, data.length) : costs.inflate.setup + result.length * cpbFor(costs.inflate, 0));
+  ctx.charge(compressing ? ctx.algCycles(CRYPTO_DEFLATE_COMP, data.length, 0) : costs.inflate.setup + result.length * cpbFor(costs.inflate, 0));
   const { olen, writeBack } = deflateOutcome(compressing, crd.crd_len, result);
   crp.crp_olen = olen;
   if (!writeBack) return 0;

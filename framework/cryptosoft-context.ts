@@ -12,15 +12,17 @@
  * instead — only a host-speed shortcut: the copies are charged either way (see swcosts.ts,
  * "copies", which stand in for FreeBSD's per-block walk), so the simulated timeline is the same.
  */
-import { CRYPTO_F_IMBUF, CRYPTO_F_IOV, EINVAL } from './constants.js';
+import { CRYPTO_ALGORITHM_MAX, CRYPTO_F_IMBUF, CRYPTO_F_IOV, EINVAL } from './constants.js';
 import { crypto_copyback, crypto_copydata, crypto_region_view } from './criov.js';
 import type { crypto_buf } from './structs.js';
 import type { CryptoBackend } from './xform/backend.js';
-import type { SoftwareCryptoCosts } from './swcosts.js';
+import { cpbFor, swcrAlgCycles, type SoftwareCryptoCosts } from './swcosts.js';
 import type { PhysMemory } from '../sim/memory.js';
 import type { Prng } from '../sim/prng.js';
 
 const EMPTY = new Uint8Array(0);
+/** Key sizes (bytes) algCycles keeps a table for; the largest key of any algorithm is 64 (XTS-256). */
+const MAX_TABLED_KEY = 64;
 
 /**
  * The request's buffer, its kind flags and length, as swcr_process looks at them once. A
@@ -74,7 +76,6 @@ export class SwcrRegion {
   ) {}
 }
 
-
 export class SwcrContext {
   /** Cycles charged during the current request (for the trace). */
   cycles = 0;
@@ -87,7 +88,31 @@ export class SwcrContext {
     /** arc4rand(9)'s stand-in: the machine PRNG's "cryptosoft.iv" stream. */
     private readonly ivPrng: Prng,
     readonly mem: PhysMemory | undefined,
-  ) {}
+  ) {
+    this.tabulateCosts();
+  }
+
+  /**
+   * swcrAlgCycles(costs, alg, len, keyBytes), from flat tables built once: the cost entries differ
+   * in shape (one rate, or a rate per key size), which made every lookup polymorphic on a
+   * simulation that mixes algorithms. Same arithmetic, so the same cycles to the last bit.
+   */
+  algCycles(alg: number, len: number, keyBytes: number): number {
+    if (!(alg >= 0 && alg <= CRYPTO_ALGORITHM_MAX && keyBytes >= 0 && keyBytes <= MAX_TABLED_KEY)) return swcrAlgCycles(this.costs, alg, len, keyBytes);
+    return this.setupCycles[alg]! + len * this.cyclesPerByte[alg * (MAX_TABLED_KEY + 1) + keyBytes]!;
+  }
+
+  private readonly setupCycles = new Float64Array(CRYPTO_ALGORITHM_MAX + 1);
+  private readonly cyclesPerByte = new Float64Array((CRYPTO_ALGORITHM_MAX + 1) * (MAX_TABLED_KEY + 1));
+
+  private tabulateCosts(): void {
+    for (let alg = 0; alg <= CRYPTO_ALGORITHM_MAX; alg++) {
+      const c = this.costs.alg[alg];
+      if (c === undefined) continue;
+      this.setupCycles[alg] = c.setup;
+      for (let k = 0; k <= MAX_TABLED_KEY; k++) this.cyclesPerByte[alg * (MAX_TABLED_KEY + 1) + k] = cpbFor(c, k);
+    }
+  }
 
   charge(cycles: number): void {
     if (cycles <= 0) return;

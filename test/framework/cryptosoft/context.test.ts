@@ -2,7 +2,8 @@
  * cryptosoft-context.ts: one request reused over one buffer. The context keeps its last view of a
  * contiguous buffer and of crd_iv, and cryptosoft keeps one SwcrBuffer; a request that changes
  * its region, its buffer or its IV between dispatches must still compute over what it names now.
- * Also: CPU accesses to a contiguous buffer in machine memory are reported at the right addresses.
+ * Also: CPU accesses to a contiguous buffer in machine memory are reported at the right addresses,
+ * and the tabulated cost lookup gives swcrAlgCycles' figures exactly.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,7 +16,10 @@ import {
   CRYPTO_SHA1_HMAC,
 } from '../../../framework/constants.js';
 import type { cryptop } from '../../../framework/structs.js';
+import { SwcrContext } from '../../../framework/cryptosoft-context.js';
+import { AMD64_2015_SWCOSTS, PENTIUM4_2003_SWCOSTS, swcrAlgCycles } from '../../../framework/swcosts.js';
 import { createBackend } from '../../../framework/xform/backend.js';
+import { Prng } from '../../../sim/prng.js';
 import { M_WAITOK } from '../../../sim/memory.js';
 import { BACKEND_NAMES, filler, machine, session, toHex, type DescSpec } from './helpers.js';
 import type { Machine } from '../../../lab/machine.js';
@@ -161,5 +165,18 @@ describe.each(BACKEND_NAMES)('CPU accesses to a contiguous buffer in machine mem
     r.crp.crp_desc!.crd_iv = filler(16, 55);
     expect(r.run(buf, gmac(8, 64, 200, 232))).toBe(0);
     expect(seen).toEqual(['write 296 12', 'read 72 64', 'write 264 16']);
+  });
+});
+
+describe.each([AMD64_2015_SWCOSTS, PENTIUM4_2003_SWCOSTS])('algCycles on the $name profile', (costs) => {
+  it('equals swcrAlgCycles for every algorithm, key size and length, tabulated or not', () => {
+    const ctx = new SwcrContext(ref, costs, () => {}, new Prng(1), undefined);
+    for (let alg = -1; alg <= 30; alg++) {
+      for (let keyBytes = 0; keyBytes <= 80; keyBytes++) {
+        for (const len of [0, 1, 17, 1500, 65536]) {
+          expect(ctx.algCycles(alg, len, keyBytes), `alg ${alg} key ${keyBytes} len ${len}`).toBe(swcrAlgCycles(costs, alg, len, keyBytes));
+        }
+      }
+    }
   });
 });
