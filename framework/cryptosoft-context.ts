@@ -13,7 +13,7 @@
  * "copies", which stand in for FreeBSD's per-block walk), so the simulated timeline is the same.
  */
 import { CRYPTO_ALGORITHM_MAX, CRYPTO_F_IMBUF, CRYPTO_F_IOV, EINVAL } from './constants.js';
-import { crypto_copyback, crypto_copydata, crypto_region_view } from './criov.js';
+import { crypto_buflen, crypto_copyback, crypto_copydata, crypto_region_view } from './criov.js';
 import type { crypto_buf } from './structs.js';
 import type { CryptoBackend } from './xform/backend.js';
 import { cpbFor, swcrAlgCycles, type SoftwareCryptoCosts } from './swcosts.js';
@@ -28,8 +28,8 @@ const MAX_TABLED_KEY = 64;
  * The request's buffer, its kind flags and length, as swcr_process looks at them once. A
  * contiguous buffer also carries where it lies in machine memory, so the per-descriptor reads and
  * writes below neither re-dispatch on the buffer kind nor ask each time whether it is machine
- * memory (the contiguous case is the one every fast algorithm runs through). cryptosoft keeps one
- * and resets it per request: requests never nest inside swcr_process, and an allocation on this
+ * memory (the contiguous case is the one every fast algorithm runs through). The context keeps
+ * one and resets it per request ({@link SwcrContext.buffer}): requests never nest inside swcr_process, and an allocation on this
  * path costs far more than its own few nanoseconds (see {@link SwcrContext.readRegion}).
  */
 export class SwcrBuffer {
@@ -47,14 +47,14 @@ export class SwcrBuffer {
   /** Physical address of a contiguous buffer's first byte, when `contigMem` is set. */
   contigPaddr = 0;
 
-  /** Take on a request's buffer; `len` is crypto_buflen's answer. */
-  reset(flags: number, buf: crypto_buf, len: number, mem: PhysMemory | undefined): this {
+  /** Take on a request's buffer. */
+  reset(flags: number, buf: crypto_buf, mem: PhysMemory | undefined): this {
     const contig = (flags & (CRYPTO_F_IMBUF | CRYPTO_F_IOV)) === 0 && buf instanceof Uint8Array ? buf : null;
     // Asking a typed array for its ArrayBuffer is the dearest step here: only when someone watches.
     const inMem = contig !== null && mem !== undefined && mem.cpuWatched && contig.buffer === mem.buffer;
     this.flags = flags;
     this.buf = buf;
-    this.len = len;
+    this.len = crypto_buflen(flags, buf);
     this.contig = contig;
     this.contigMem = inMem ? mem : null;
     this.contigPaddr = inMem ? contig.byteOffset - mem.bytes.byteOffset : 0;
@@ -98,9 +98,7 @@ export class SwcrContext {
     /** arc4rand(9)'s stand-in: the machine PRNG's "cryptosoft.iv" stream. */
     private readonly ivPrng: Prng,
     readonly mem: PhysMemory | undefined,
-  ) {
-    this.tabulateCosts();
-  }
+  ) {}
 
   /**
    * swcrAlgCycles(costs, alg, len, keyBytes), from flat tables built once: the cost entries differ
@@ -109,20 +107,20 @@ export class SwcrContext {
    */
   algCycles(alg: number, len: number, keyBytes: number): number {
     if (!(alg >= 0 && alg <= CRYPTO_ALGORITHM_MAX && keyBytes >= 0 && keyBytes <= MAX_TABLED_KEY)) return swcrAlgCycles(this.costs, alg, len, keyBytes);
-    return this.setupCycles[alg]! + len * this.cyclesPerByte[alg * (MAX_TABLED_KEY + 1) + keyBytes]!;
+    const i = alg * (MAX_TABLED_KEY + 1) + keyBytes;
+    let cpb = this.cyclesPerByte[i]!;
+    // Filled on first use: cpbFor sorts the listed key sizes on a miss, too dear for every machine's start.
+    if (Number.isNaN(cpb)) {
+      const c = this.costs.alg[alg];
+      cpb = this.cyclesPerByte[i] = c === undefined ? 0 : cpbFor(c, keyBytes);
+      this.setupCycles[alg] = c === undefined ? 0 : c.setup;
+    }
+    return this.setupCycles[alg]! + len * cpb;
   }
 
   private readonly setupCycles = new Float64Array(CRYPTO_ALGORITHM_MAX + 1);
-  private readonly cyclesPerByte = new Float64Array((CRYPTO_ALGORITHM_MAX + 1) * (MAX_TABLED_KEY + 1));
-
-  private tabulateCosts(): void {
-    for (let alg = 0; alg <= CRYPTO_ALGORITHM_MAX; alg++) {
-      const c = this.costs.alg[alg];
-      if (c === undefined) continue;
-      this.setupCycles[alg] = c.setup;
-      for (let k = 0; k <= MAX_TABLED_KEY; k++) this.cyclesPerByte[alg * (MAX_TABLED_KEY + 1) + k] = cpbFor(c, k);
-    }
-  }
+  /** Cycles per byte by algorithm and key size (NaN: not looked up yet). */
+  private readonly cyclesPerByte = new Float64Array((CRYPTO_ALGORITHM_MAX + 1) * (MAX_TABLED_KEY + 1)).fill(NaN);
 
   charge(cycles: number): void {
     if (cycles <= 0) return;
@@ -137,6 +135,10 @@ export class SwcrContext {
   private ivView: Uint8Array = EMPTY;
   /** What gather hands out. */
   private readonly region = new SwcrRegion();
+  /** What locate found (a view, where it lies). */
+  private readonly found: { bytes: Uint8Array; mem: PhysMemory | null; paddr: number } = { bytes: EMPTY, mem: null, paddr: 0 };
+  /** The request being processed (see buffer). */
+  private readonly requestBuffer = new SwcrBuffer();
   /** The last view of a contiguous buffer (see contigView). */
   private viewSource: Uint8Array | null = null;
   private viewOff = 0;
@@ -153,21 +155,41 @@ export class SwcrContext {
     return iv;
   }
 
+  /** The request's buffer as the transforms see it (the context's one SwcrBuffer, reset). */
+  buffer(flags: number, buf: crypto_buf): SwcrBuffer {
+    return this.requestBuffer.reset(flags, buf, this.mem);
+  }
+
   /**
    * The bytes of [off, off + len) when they are contiguous in the buffer — a contiguous buffer, or
    * a region inside one mbuf or iovec — as a view, with the CPU read reported; else null.
    */
   view(b: SwcrBuffer, off: number, len: number): Uint8Array | null {
+    return this.locate(b, off, len) ? this.found.bytes : null;
+  }
+
+  /**
+   * Where view and gather find a region: true when it is contiguous in the buffer, with its view,
+   * memory and address left in `found` (the CPU read is reported); false when it is not. For an
+   * mbuf chain or a uio this is crypto_region_view; a contiguous buffer needs no lookup.
+   */
+  private locate(b: SwcrBuffer, off: number, len: number): boolean {
     const c = b.contig;
+    const f = this.found;
     if (c !== null) {
-      if (!isCount(off) || !isCount(len) || off + len > c.length) return null;
-      b.contigMem?.noteCpu('read', b.contigPaddr + off, len);
-      return this.contigView(c, off, len);
+      if (!isCount(off) || !isCount(len) || off + len > c.length) return false;
+      f.bytes = this.contigView(c, off, len);
+      f.mem = b.contigMem;
+      f.paddr = b.contigPaddr + off;
+    } else {
+      const v = crypto_region_view(b.flags, b.buf, off, len, this.mem);
+      if (v === null) return false;
+      f.bytes = v.bytes;
+      f.mem = v.mem;
+      f.paddr = v.paddr;
     }
-    const v = crypto_region_view(b.flags, b.buf, off, len, this.mem);
-    if (v === null) return null;
-    v.mem?.noteCpu('read', v.paddr, len);
-    return v.bytes;
+    f.mem?.noteCpu('read', f.paddr, len);
+    return true;
   }
 
   /**
@@ -218,17 +240,7 @@ export class SwcrContext {
     this.chargeCopy(len);
     // GMAC's payload: nothing to look at (and no view to build on every request).
     if (len === 0) return this.region.set(off, EMPTY, false, null, 0);
-    const c = b.contig;
-    if (c !== null && isCount(off) && isCount(len) && off + len <= c.length) {
-      const mem = b.contigMem;
-      mem?.noteCpu('read', b.contigPaddr + off, len);
-      return this.region.set(off, this.contigView(c, off, len), true, mem, b.contigPaddr + off);
-    }
-    const v = c === null ? crypto_region_view(b.flags, b.buf, off, len, this.mem) : null;
-    if (v !== null) {
-      v.mem?.noteCpu('read', v.paddr, len);
-      return this.region.set(off, v.bytes, true, v.mem, v.paddr);
-    }
+    if (this.locate(b, off, len)) return this.region.set(off, this.found.bytes, true, this.found.mem, this.found.paddr);
     const data = new Uint8Array(len);
     crypto_copydata(b.flags, b.buf, off, len, data, this.mem);
     return this.region.set(off, data, false, null, 0);

@@ -44,12 +44,12 @@ import {
   errnoName,
 } from './constants.js';
 import type { CryptoFramework } from './crypto.js';
-import { crypto_bufcheck, crypto_buflen } from './criov.js';
+import { crypto_bufcheck } from './criov.js';
 import { swcr_authenc } from './cryptosoft-aead.js';
 import { swcr_authcompute } from './cryptosoft-auth.js';
 import { swcr_encdec } from './cryptosoft-cipher.js';
 import { swcr_compdec } from './cryptosoft-comp.js';
-import { SwcrBuffer, SwcrContext } from './cryptosoft-context.js';
+import { SwcrContext, type SwcrBuffer } from './cryptosoft-context.js';
 import { swcr_kprocess, type KeyingContext } from './cryptosoft-keying.js';
 import { SWCR_ALGS, SwcrSessionTable, swcr_find, swcr_freesession, swcr_newsession, type swcr_data } from './cryptosoft-session.js';
 import { CRYPTO_SESID2LID, type CryptoDevice, type cryptodev_methods } from './drivers.js';
@@ -93,8 +93,6 @@ export class Cryptosoft implements CryptoDevice {
   private readonly sched: Scheduler;
   private readonly trace: TraceRecorder | undefined;
   private readonly ctx: SwcrContext;
-  /** The buffer of the request being processed (reset per request, see SwcrBuffer). */
-  private readonly buffer = new SwcrBuffer();
   private readonly kctx: KeyingContext;
   /** Cycles charged during the current keying operation (for the trace). */
   private kcycles = 0;
@@ -198,7 +196,7 @@ export class Cryptosoft implements CryptoDevice {
     if (crypto_bufcheck(crp.crp_flags, crp.crp_buf) !== null) return EINVAL;
     const session = this.sessions.get(CRYPTO_SESID2LID(crp.crp_sid));
     if (session === null) return ENOENT;
-    const b = this.buffer.reset(crp.crp_flags, crp.crp_buf, crypto_buflen(crp.crp_flags, crp.crp_buf), this.ctx.mem);
+    const b = this.ctx.buffer(crp.crp_flags, crp.crp_buf);
     try {
       for (let crd: cryptodesc | null = crp.crp_desc; crd !== null; crd = crd.crd_next) {
         this.ctx.charge(this.costs.descriptor);
