@@ -520,6 +520,8 @@ export class CryptoFramework {
    */
   private readonly processLabels = new Map<string, string>();
 
+  // The last name and label: measured, the Map lookup alone cost ~0.2 µs per request once several
+  // request kinds had run (a driver's name is a concatenated string), as much as cryptosoft's path.
   private lastLabelName = '';
   private lastLabel = '';
 
