@@ -21,7 +21,7 @@ import { AMD64_2015_SWCOSTS, PENTIUM4_2003_SWCOSTS, swcrAlgCycles } from '../../
 import { createBackend } from '../../../framework/xform/backend.js';
 import { Prng } from '../../../sim/prng.js';
 import { M_WAITOK } from '../../../sim/memory.js';
-import { BACKEND_NAMES, filler, machine, session, toHex, type DescSpec } from './helpers.js';
+import { BACKEND_NAMES, fillDesc, filler, machine, session, toHex, type DescSpec } from './helpers.js';
 import type { Machine } from '../../../lab/machine.js';
 
 const ref = createBackend({ prefer: 'noble' });
@@ -41,13 +41,8 @@ function reusable(m: Machine, sid: bigint, ndesc: number): { crp: cryptop; run(b
     run(buf, descs) {
       let d = crp.crp_desc;
       for (const s of descs) {
-        // Only what the spec names changes: crd_iv stays the array the test put there.
-        d!.crd_alg = s.alg;
-        d!.crd_skip = s.skip;
-        d!.crd_len = s.len;
-        d!.crd_inject = s.inject ?? 0;
-        d!.crd_flags = s.flags ?? 0;
-        if (s.klen !== undefined) d!.crd_klen = s.klen;
+        // The specs name no IV, so crd_iv stays the array the test put there.
+        fillDesc(d!, s);
         d = d!.crd_next;
       }
       crp.crp_buf = buf;
